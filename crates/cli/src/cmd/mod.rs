@@ -1,0 +1,3 @@
+//! One module per subcommand, each with an `Args` struct and a `run`.
+
+pub(crate) mod hash;

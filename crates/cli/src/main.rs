@@ -1,0 +1,45 @@
+//! `kyc`: the KYC Anchor command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// KYC Anchor: identity checks anchored on Ethereum, with no personal data on chain.
+#[derive(Debug, Parser)]
+#[command(name = "kyc", version, about, propagate_version = true)]
+struct Cli {
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the Merkle root of a claim list, request or credential file.
+    Hash(cmd::hash::Args),
+}
+
+impl Command {
+    async fn run(self, json: bool) -> anyhow::Result<()> {
+        match self {
+            Self::Hash(args) => args.run(json),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.run(cli.json).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
