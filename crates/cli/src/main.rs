@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod devnet;
+mod opts;
+mod revert;
 
 /// KYC Anchor: identity checks anchored on Ethereum, with no personal data on chain.
 #[derive(Debug, Parser)]
@@ -20,6 +23,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start anvil, deploy the registry, add a demo certifier, print the settings.
+    Devnet(cmd::devnet::Args),
+    /// The whole flow on a fresh local chain, step by step.
+    Demo(cmd::demo::Args),
     /// Print the Merkle root of a claim list, request or credential file.
     Hash(cmd::hash::Args),
 }
@@ -27,6 +34,8 @@ enum Command {
 impl Command {
     async fn run(self, json: bool) -> anyhow::Result<()> {
         match self {
+            Self::Devnet(args) => args.run(json).await,
+            Self::Demo(args) => args.run(json).await,
             Self::Hash(args) => args.run(json),
         }
     }

@@ -1,3 +1,5 @@
 //! One module per subcommand, each with an `Args` struct and a `run`.
 
 pub(crate) mod hash;
+pub(crate) mod demo;
+pub(crate) mod devnet;

@@ -1,0 +1,127 @@
+//! Option groups shared by subcommands, each with a Foundry-style environment variable.
+
+use std::path::PathBuf;
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::Address,
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+    transports::http::reqwest::Url,
+};
+use anyhow::{bail, Context};
+use clap::Args;
+use kyc_contracts::KycRegistry;
+
+/// Where the chain and the registry are.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Chain")]
+pub(crate) struct RpcArgs {
+    /// JSON-RPC endpoint of the chain.
+    #[arg(long, env = "ETH_RPC_URL", default_value = "http://127.0.0.1:8545")]
+    pub(crate) rpc_url: String,
+}
+
+/// Which registry to talk to.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Chain")]
+pub(crate) struct RegistryArgs {
+    #[command(flatten)]
+    pub(crate) rpc: RpcArgs,
+
+    /// Address of the KycRegistry contract.
+    #[arg(long, env = "KYC_REGISTRY")]
+    pub(crate) registry: Address,
+}
+
+/// The key that signs: a raw private key or an encrypted JSON keystore.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Wallet")]
+pub(crate) struct WalletArgs {
+    /// Hex private key (prefer --keystore outside tests).
+    #[arg(long, env = "KYC_PRIVATE_KEY", hide_env_values = true, conflicts_with = "keystore")]
+    pub(crate) private_key: Option<String>,
+
+    /// Encrypted JSON keystore file.
+    #[arg(long, env = "KYC_KEYSTORE")]
+    pub(crate) keystore: Option<PathBuf>,
+
+    /// File whose first line is the keystore password.
+    #[arg(long, env = "KYC_PASSWORD_FILE", requires = "keystore")]
+    pub(crate) password_file: Option<PathBuf>,
+}
+
+impl WalletArgs {
+    /// The signer these options name.
+    pub(crate) fn signer(&self) -> anyhow::Result<PrivateKeySigner> {
+        if let Some(key) = &self.private_key {
+            return key
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--private-key is not a 32-byte hex private key"));
+        }
+        let Some(keystore) = &self.keystore else {
+            bail!("no signing key: give --private-key (KYC_PRIVATE_KEY) or --keystore (KYC_KEYSTORE)");
+        };
+        let password = match &self.password_file {
+            Some(path) => read_password(path)?,
+            None => bail!("--keystore needs --password-file (KYC_PASSWORD_FILE)"),
+        };
+        PrivateKeySigner::decrypt_keystore(keystore, password)
+            .with_context(|| format!("cannot open keystore {}", keystore.display()))
+    }
+}
+
+/// Reads the first line of a password file, without its line ending.
+pub(crate) fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read password file {}", path.display()))?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+impl RpcArgs {
+    /// A read-only provider for the endpoint.
+    pub(crate) fn provider(&self) -> anyhow::Result<DynProvider> {
+        let url = self.url()?;
+        Ok(ProviderBuilder::new().connect_http(url).erased())
+    }
+
+    /// A provider that signs transactions with `signer`.
+    pub(crate) fn signing_provider(&self, signer: PrivateKeySigner) -> anyhow::Result<DynProvider> {
+        let url = self.url()?;
+        Ok(ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(url)
+            .erased())
+    }
+
+    fn url(&self) -> anyhow::Result<Url> {
+        self.rpc_url
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--rpc-url {:?} is not a URL", self.rpc_url))
+    }
+}
+
+impl RegistryArgs {
+    /// The registry behind `provider`, after checking the chain answers and has code there.
+    pub(crate) async fn connect(
+        &self,
+        provider: DynProvider,
+    ) -> anyhow::Result<(u64, KycRegistry::KycRegistryInstance<DynProvider>)> {
+        let chain_id = provider
+            .get_chain_id()
+            .await
+            .with_context(|| format!("cannot reach the chain at {}", self.rpc.rpc_url))?;
+        let code = provider
+            .get_code_at(self.registry)
+            .await
+            .with_context(|| format!("cannot reach the chain at {}", self.rpc.rpc_url))?;
+        if code.is_empty() {
+            bail!(
+                "no contract at registry address {} on chain {chain_id}",
+                self.registry
+            );
+        }
+        Ok((chain_id, KycRegistry::new(self.registry, provider)))
+    }
+}

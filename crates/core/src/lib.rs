@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+pub mod claims;
+pub mod commitment;
+pub mod eip712;
+mod error;
+pub mod evidence;
+pub mod files;
+mod hex;
+pub mod signature;
+pub mod uri;
+
+pub use error::{Error, Result};

@@ -1,0 +1,11 @@
+//! Integration tests of kyc-core, one binary with a module per area.
+
+mod claims;
+mod commitment;
+mod eip712;
+mod evidence;
+mod files;
+mod fixtures;
+mod props;
+mod signature;
+mod uri;
