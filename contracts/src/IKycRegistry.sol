@@ -38,9 +38,7 @@ interface IKycRegistry {
     }
 
     /// @notice A certifier recorded `root` for `subject`.
-    event Attested(
-        address indexed subject, address indexed certifier, bytes32 root, uint16 evidence, uint64 expiresAt
-    );
+    event Attested(address indexed subject, address indexed certifier, bytes32 root, uint16 evidence, uint64 expiresAt);
     /// @notice A certifier revoked its attestation of `subject`.
     event Revoked(address indexed subject, address indexed certifier, string reason);
     /// @notice `subject` withdrew its attestation by `certifier`.
