@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+mod chain;
+mod clock;
+mod error;
+pub mod inspect;
+pub mod policy;
+pub mod qr;
+pub mod session;
+pub mod store;
+mod verdict;
+mod verifier;
+
+pub use error::{Error, Result};
+pub use policy::Policy;
+pub use session::{Session, SessionRequest};
+pub use store::{AnyStore, SessionRecord, Store};
+pub use verdict::{AttestationInfo, Outcome, Reason, Verdict};
+pub use verifier::Verifier;

@@ -1,0 +1,248 @@
+//! The `sessions` table's columns, shared by every store: how a session, its
+//! verdict and its claims are written and read back.
+
+use alloy::primitives::B256;
+use kyc_core::claims::Claim;
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use crate::{store::SessionRecord, Error, Result, Session, Verdict};
+
+/// The columns a store selects, in this order.
+pub(super) const COLUMNS: &str = "registration_id, service, name, callback, chain_id, registry, \
+     fields, created_at, expires_at, used_at, verdict, claims, claims_deleted";
+
+/// A session as column values.
+pub(super) struct SessionValues {
+    pub(super) registration_id: String,
+    pub(super) service: String,
+    pub(super) name: String,
+    pub(super) callback: String,
+    pub(super) chain_id: i64,
+    pub(super) registry: String,
+    pub(super) fields: String,
+    pub(super) created_at: i64,
+    pub(super) expires_at: i64,
+}
+
+impl SessionValues {
+    pub(super) fn new(session: &Session) -> Result<Self> {
+        Ok(Self {
+            registration_id: session.registration_id.to_string(),
+            service: session.service.clone(),
+            name: session.name.clone(),
+            callback: session.callback.clone(),
+            chain_id: to_i64(session.chain_id),
+            registry: session.registry.to_string(),
+            fields: to_json(&session.fields, "fields", session.registration_id)?,
+            created_at: to_i64(session.created_at),
+            expires_at: to_i64(session.expires_at),
+        })
+    }
+}
+
+/// A verdict as column values: the verdict without claims, and the claims apart.
+pub(super) struct VerdictValues {
+    pub(super) used_at: i64,
+    pub(super) verdict: String,
+    pub(super) claims: Option<String>,
+}
+
+impl VerdictValues {
+    pub(super) fn new(registration_id: B256, verdict: &Verdict) -> Result<Self> {
+        let claims = match verdict.claims.is_empty() {
+            true => None,
+            false => Some(to_json(&verdict.claims, "claims", registration_id)?),
+        };
+        let without_claims = Verdict {
+            claims: Vec::new(),
+            ..verdict.clone()
+        };
+        Ok(Self {
+            used_at: to_i64(verdict.verified_at),
+            verdict: to_json(&without_claims, "verdict", registration_id)?,
+            claims,
+        })
+    }
+}
+
+/// Reads a row selected with [`COLUMNS`].
+pub(super) fn read_record<'r, R>(row: &'r R) -> Result<SessionRecord>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id_text: String = row.try_get(0)?;
+    let registration_id: B256 = id_text
+        .parse()
+        .map_err(|_| corrupt("registration_id", &id_text, "not 32 bytes of hex"))?;
+    let registry_text: String = row.try_get(5)?;
+    let fields: String = row.try_get(6)?;
+    let session = Session {
+        registration_id,
+        service: row.try_get(1)?,
+        name: row.try_get(2)?,
+        callback: row.try_get(3)?,
+        chain_id: to_u64(row.try_get(4)?),
+        registry: registry_text
+            .parse()
+            .map_err(|_| corrupt("registry", &id_text, "not an address"))?,
+        fields: from_json(&fields, "fields", &id_text)?,
+        created_at: to_u64(row.try_get(7)?),
+        expires_at: to_u64(row.try_get(8)?),
+    };
+    let used_at: Option<i64> = row.try_get(9)?;
+    let verdict: Option<String> = row.try_get(10)?;
+    let claims: Option<String> = row.try_get(11)?;
+    let claims_deleted: bool = row.try_get(12)?;
+    let verdict = match verdict {
+        Some(text) => {
+            let mut verdict: Verdict = from_json(&text, "verdict", &id_text)?;
+            verdict.claims = match claims {
+                Some(text) => from_json::<Vec<Claim>>(&text, "claims", &id_text)?,
+                None => Vec::new(),
+            };
+            verdict.claims_deleted = claims_deleted;
+            Some(verdict)
+        }
+        None => None,
+    };
+    Ok(SessionRecord {
+        session,
+        used_at: used_at.map(to_u64),
+        verdict,
+    })
+}
+
+/// Unix seconds in a signed 64-bit column; times past 2^63 do not occur.
+pub(super) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+fn to_json<T: serde::Serialize>(value: &T, what: &'static str, id: B256) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| corrupt(what, &id.to_string(), &e.to_string()))
+}
+
+/// Parses a stored JSON column; the error names the column, never its content.
+fn from_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &'static str,
+    id: &str,
+) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        corrupt(
+            what,
+            id,
+            &format!("invalid json at line {} column {}", e.line(), e.column()),
+        )
+    })
+}
+
+fn corrupt(what: &'static str, registration_id: &str, reason: &str) -> Error {
+    Error::CorruptRow {
+        what,
+        registration_id: registration_id.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Records a new session.
+pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (registration_id, service, name, \
+     callback, chain_id, registry, fields, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// Marks a session used with its verdict, only if it is still unused: the atomic single use.
+pub(super) const CONSUME: &str = "UPDATE sessions SET used_at = $2, verdict = $3, claims = $4 \
+     WHERE registration_id = $1 AND used_at IS NULL";
+/// Deletes one registration's claims.
+pub(super) const DELETE_CLAIMS: &str = "UPDATE sessions SET claims = NULL, claims_deleted = TRUE \
+     WHERE registration_id = $1 AND claims IS NOT NULL";
+/// Deletes the claims of verdicts reached at or before a time.
+pub(super) const PURGE_CLAIMS: &str = "UPDATE sessions SET claims = NULL, claims_deleted = TRUE \
+     WHERE claims IS NOT NULL AND used_at <= $1";
+
+/// Implements [`Store`](crate::Store) for a store with a `pool` field of an sqlx pool;
+/// the SQL above runs unchanged on SQLite and PostgreSQL.
+macro_rules! impl_store {
+    ($store:ty) => {
+        impl $crate::Store for $store {
+            async fn insert_session(&self, session: &$crate::Session) -> $crate::Result<()> {
+                let values = rows::SessionValues::new(session)?;
+                sqlx::query(rows::INSERT_SESSION)
+                    .bind(values.registration_id)
+                    .bind(values.service)
+                    .bind(values.name)
+                    .bind(values.callback)
+                    .bind(values.chain_id)
+                    .bind(values.registry)
+                    .bind(values.fields)
+                    .bind(values.created_at)
+                    .bind(values.expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(
+                &self,
+                registration_id: alloy::primitives::B256,
+            ) -> $crate::Result<Option<$crate::SessionRecord>> {
+                let select = format!(
+                    "SELECT {} FROM sessions WHERE registration_id = $1",
+                    rows::COLUMNS
+                );
+                let row = sqlx::query(&select)
+                    .bind(registration_id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(rows::read_record).transpose()
+            }
+
+            async fn consume(
+                &self,
+                registration_id: alloy::primitives::B256,
+                verdict: &$crate::Verdict,
+            ) -> $crate::Result<bool> {
+                let values = rows::VerdictValues::new(registration_id, verdict)?;
+                let done = sqlx::query(rows::CONSUME)
+                    .bind(registration_id.to_string())
+                    .bind(values.used_at)
+                    .bind(values.verdict)
+                    .bind(values.claims)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_disclosed(
+                &self,
+                registration_id: alloy::primitives::B256,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(rows::DELETE_CLAIMS)
+                    .bind(registration_id.to_string())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn purge_disclosed_older_than(
+                &self,
+                age: std::time::Duration,
+            ) -> $crate::Result<u64> {
+                let cutoff = $crate::clock::unix_now()?.saturating_sub(age.as_secs());
+                let done = sqlx::query(rows::PURGE_CLAIMS)
+                    .bind(rows::to_i64(cutoff))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+pub(super) use impl_store;

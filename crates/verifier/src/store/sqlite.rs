@@ -1,0 +1,42 @@
+//! The embedded store: one SQLite file, created if missing.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use super::{
+    migrations::{migrator, Embedded},
+    rows::{self, impl_store},
+};
+use crate::Result;
+
+const MIGRATIONS: Embedded = Embedded(&[(
+    1,
+    "sessions",
+    include_str!("../../migrations/sqlite/0001_sessions.sql"),
+)]);
+
+/// Sessions and verdicts in a SQLite file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens `sqlite://PATH` (creating the file if missing) and migrates it.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            // Readers do not block the writer; a writer waits for another rather than failing.
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        migrator(MIGRATIONS).await?.run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+impl_store!(SqliteStore);

@@ -1,0 +1,362 @@
+//! The verifier: opens sessions and turns submissions into verdicts.
+
+use alloy::{
+    primitives::Address,
+    providers::{DynProvider, Provider, ProviderBuilder},
+};
+use kyc_core::{claims::Claim, files::Submission};
+
+use crate::{
+    chain::{Answer, Chain, Query},
+    clock::unix_now,
+    inspect::{inspect, inspect_submission, Inspection, SignatureCheck},
+    Error, Outcome, Policy, Reason, Result, Session, SessionRecord, SessionRequest, Store, Verdict,
+};
+
+/// Verifies submissions against one registry on one chain, with sessions kept in a [`Store`].
+///
+/// A session is used up by the first *authentic* answer to it (a valid signature of
+/// the subject bound to its registration ID), whatever the verdict: one registration,
+/// one answer. Submissions that prove nothing (malformed, bad signature, signer
+/// mismatch) do not use it up, so nobody who merely saw the QR code can spoil it;
+/// neither does an RPC or database failure, which is an error, not a verdict.
+#[derive(Clone, Debug)]
+pub struct Verifier<S> {
+    chain: Chain,
+    store: S,
+}
+
+impl<S: Store> Verifier<S> {
+    /// A verifier reading `registry` through `provider`; asks the chain for its ID.
+    pub async fn new(provider: DynProvider, registry: Address, store: S) -> Result<Self> {
+        Ok(Self {
+            chain: Chain::connect(provider, registry).await?,
+            store,
+        })
+    }
+
+    /// A verifier reading `registry` through the JSON-RPC endpoint at `rpc_url` (HTTP).
+    pub async fn connect(rpc_url: &str, registry: Address, store: S) -> Result<Self> {
+        let url = rpc_url
+            .parse()
+            .map_err(|_| Error::Rpc(format!("{rpc_url:?} is not a url")))?;
+        let provider = ProviderBuilder::new().connect_http(url).erased();
+        Self::new(provider, registry, store).await
+    }
+
+    /// The chain the verifier reads.
+    pub fn chain_id(&self) -> u64 {
+        self.chain.chain_id()
+    }
+
+    /// The registry the verifier reads.
+    pub fn registry(&self) -> Address {
+        self.chain.registry()
+    }
+
+    /// The store of sessions and verdicts.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Opens a session on this verifier's chain and registry and stores it.
+    pub async fn open_session(&self, request: SessionRequest) -> Result<Session> {
+        let session = Session::open(request, self.chain_id(), self.registry(), unix_now()?)?;
+        self.store.insert_session(&session).await?;
+        Ok(session)
+    }
+
+    /// Verifies a submission (its JSON bytes) under `policy`, and uses up its session
+    /// if the answer is authentic (see [`Verifier`]).
+    pub async fn verify(&self, submission: &[u8], policy: &Policy) -> Result<Verdict> {
+        let mut verdicts = self.verify_many(&[submission], policy).await?;
+        verdicts
+            .pop()
+            .ok_or_else(|| Error::Rpc("no verdict for the submission".to_owned()))
+    }
+
+    /// [`verify`](Self::verify) for a submission already parsed.
+    pub async fn verify_submission(
+        &self,
+        submission: &Submission,
+        policy: &Policy,
+    ) -> Result<Verdict> {
+        let inspection = inspect_submission(submission.clone());
+        let mut verdicts = self.judge(vec![inspection], policy).await?;
+        verdicts
+            .pop()
+            .ok_or_else(|| Error::Rpc("no verdict for the submission".to_owned()))
+    }
+
+    /// Verifies many submissions together, reading the chain in as few round trips
+    /// as batching allows. Verdicts come in the order of the submissions.
+    pub async fn verify_many<T: AsRef<[u8]>>(
+        &self,
+        submissions: &[T],
+        policy: &Policy,
+    ) -> Result<Vec<Verdict>> {
+        let inspections = submissions
+            .iter()
+            .map(|json| inspect(json.as_ref()))
+            .collect();
+        self.judge(inspections, policy).await
+    }
+
+    async fn judge(&self, inspections: Vec<Inspection>, policy: &Policy) -> Result<Vec<Verdict>> {
+        let mut records = Vec::with_capacity(inspections.len());
+        for inspection in &inspections {
+            records.push(match &inspection.submission {
+                Some(submission) => self.store.session(submission.registration_id).await?,
+                None => None,
+            });
+        }
+        let queries: Vec<Query> = inspections
+            .iter()
+            .filter_map(|inspection| {
+                let submission = inspection.submission.as_ref()?;
+                let contract_signature = match (inspection.signature, inspection.digest) {
+                    (SignatureCheck::AskContract(_), Some(digest)) => {
+                        Some((digest, submission.signature.clone()))
+                    }
+                    _ => None,
+                };
+                Some(Query {
+                    subject: submission.subject,
+                    certifier: submission.certifier,
+                    contract_signature,
+                })
+            })
+            .collect();
+        let (block, answers) = self.chain.read(&queries, policy.confirmations).await?;
+        let now = unix_now()?;
+
+        let mut answers = answers.into_iter();
+        let mut verdicts = Vec::with_capacity(inspections.len());
+        for (inspection, record) in inspections.into_iter().zip(records) {
+            let Some(submission) = &inspection.submission else {
+                verdicts.push(unreadable(now));
+                continue;
+            };
+            let answer = answers.next().ok_or_else(|| {
+                Error::Rpc("the chain answered fewer queries than asked".to_owned())
+            })?;
+            let judged = Judgement {
+                inspection: &inspection,
+                submission,
+                record: record.as_ref(),
+                answer: &answer,
+                policy,
+                chain_id: self.chain_id(),
+                registry: self.registry(),
+                now,
+                block,
+            }
+            .verdict();
+            verdicts.push(self.record_answer(judged, record.as_ref()).await?);
+        }
+        Ok(verdicts)
+    }
+
+    /// Uses up the session with an authentic answer's verdict; the loser of a race
+    /// learns the registration is used.
+    async fn record_answer(
+        &self,
+        judged: Judged,
+        record: Option<&SessionRecord>,
+    ) -> Result<Verdict> {
+        let Judged {
+            mut verdict,
+            authentic,
+        } = judged;
+        let unused = record.is_some_and(|record| record.used_at.is_none());
+        if authentic && unused {
+            if let Some(id) = verdict.registration_id {
+                if !self.store.consume(id, &verdict).await? {
+                    verdict.reasons.push(Reason::RegistrationUsed);
+                    verdict.reasons.sort_unstable();
+                    verdict.reasons.dedup();
+                    verdict.outcome = Outcome::Rejected;
+                    verdict.claims.clear();
+                }
+            }
+        }
+        Ok(verdict)
+    }
+}
+
+/// The verdict on bytes that are not a submission.
+fn unreadable(now: u64) -> Verdict {
+    Verdict {
+        outcome: Outcome::Rejected,
+        reasons: vec![Reason::Malformed],
+        registration_id: None,
+        subject: None,
+        certifier: None,
+        certifier_name: None,
+        attestation: None,
+        block_number: None,
+        fields: Vec::new(),
+        claims: Vec::new(),
+        claims_deleted: false,
+        verified_at: now,
+    }
+}
+
+/// A verdict, and whether the answer was authentic (so may use up the session).
+struct Judged {
+    verdict: Verdict,
+    authentic: bool,
+}
+
+/// Everything known about one submission once the store and the chain have answered.
+struct Judgement<'a> {
+    inspection: &'a Inspection,
+    submission: &'a Submission,
+    record: Option<&'a SessionRecord>,
+    answer: &'a Answer,
+    policy: &'a Policy,
+    chain_id: u64,
+    registry: Address,
+    now: u64,
+    block: u64,
+}
+
+impl Judgement<'_> {
+    fn verdict(&self) -> Judged {
+        let mut reasons = self.inspection.reasons.clone();
+        let authentic = self.signature(&mut reasons);
+        self.session(&mut reasons);
+        self.attestation(&mut reasons);
+        self.fields(&mut reasons);
+        reasons.sort_unstable();
+        reasons.dedup();
+        let outcome = Verdict::outcome_of(&reasons);
+        let submission = self.submission;
+        let claims = match outcome {
+            Outcome::Rejected => Vec::new(),
+            Outcome::Approved | Outcome::Review => submission
+                .disclosed()
+                .map(|claim| Claim {
+                    key: claim.key.clone(),
+                    value: claim.value.clone(),
+                })
+                .collect(),
+        };
+        let certifier_name =
+            Some(self.answer.certifier_name.clone()).filter(|name| !name.is_empty());
+        Judged {
+            verdict: Verdict {
+                outcome,
+                reasons,
+                registration_id: Some(submission.registration_id),
+                subject: Some(submission.subject),
+                certifier: Some(submission.certifier),
+                certifier_name,
+                attestation: self.answer.attestation.clone(),
+                block_number: Some(self.block),
+                fields: submission
+                    .disclosed()
+                    .map(|claim| claim.key.clone())
+                    .collect(),
+                claims,
+                claims_deleted: false,
+                verified_at: self.now,
+            },
+            authentic,
+        }
+    }
+
+    /// Whether the subject signed: by its key, or as a contract through ERC-1271.
+    fn signature(&self, reasons: &mut Vec<Reason>) -> bool {
+        match self.inspection.signature {
+            SignatureCheck::Valid => true,
+            SignatureCheck::AskContract(_) if self.answer.contract_accepts == Some(true) => true,
+            SignatureCheck::AskContract(reason) | SignatureCheck::Invalid(reason) => {
+                reasons.push(reason);
+                false
+            }
+        }
+    }
+
+    fn session(&self, reasons: &mut Vec<Reason>) {
+        let submission = self.submission;
+        let Some(record) = self.record else {
+            reasons.push(Reason::UnknownRegistration);
+            if submission.chain_id != self.chain_id {
+                reasons.push(Reason::WrongChain);
+            }
+            if submission.registry != self.registry {
+                reasons.push(Reason::WrongRegistry);
+            }
+            return;
+        };
+        let session = &record.session;
+        if record.used_at.is_some() {
+            reasons.push(Reason::RegistrationUsed);
+        }
+        if session.is_expired(self.now) {
+            reasons.push(Reason::RegistrationExpired);
+        }
+        if submission.service != session.service {
+            reasons.push(Reason::WrongService);
+        }
+        if submission.chain_id != session.chain_id || submission.chain_id != self.chain_id {
+            reasons.push(Reason::WrongChain);
+        }
+        if submission.registry != session.registry || submission.registry != self.registry {
+            reasons.push(Reason::WrongRegistry);
+        }
+    }
+
+    fn attestation(&self, reasons: &mut Vec<Reason>) {
+        let submission = self.submission;
+        if self.answer.certifier_name.is_empty() || !self.policy.trusts(submission.certifier) {
+            reasons.push(Reason::UntrustedCertifier);
+        }
+        let Some(attestation) = &self.answer.attestation else {
+            reasons.push(Reason::NoAttestation);
+            return;
+        };
+        match attestation.status.as_str() {
+            "revoked" => reasons.push(Reason::Revoked),
+            "withdrawn" => reasons.push(Reason::Withdrawn),
+            _ => {}
+        }
+        if self.now >= attestation.expires_at {
+            reasons.push(Reason::AttestationExpired);
+        }
+        if !attestation.evidence.contains(self.policy.required_evidence) {
+            reasons.push(Reason::InsufficientEvidence);
+        }
+        if attestation.root != submission.root
+            || self.inspection.computed_root != Some(attestation.root)
+        {
+            reasons.push(Reason::RootMismatch);
+        }
+        if let Some(max_age) = self.policy.max_attestation_age {
+            if self.now.saturating_sub(attestation.issued_at) > max_age.as_secs() {
+                reasons.push(Reason::AttestationTooOld);
+            }
+        }
+    }
+
+    /// Every field the session or the policy asks for is disclosed.
+    fn fields(&self, reasons: &mut Vec<Reason>) {
+        let asked = self
+            .record
+            .map(|record| record.session.fields.as_slice())
+            .unwrap_or_default();
+        let disclosed: Vec<&str> = self
+            .submission
+            .disclosed()
+            .map(|claim| claim.key.as_str())
+            .collect();
+        let missing = asked
+            .iter()
+            .chain(&self.policy.required_fields)
+            .any(|field| !disclosed.contains(&field.as_str()));
+        if missing {
+            reasons.push(Reason::MissingFields);
+        }
+    }
+}
