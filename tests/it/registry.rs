@@ -111,14 +111,29 @@ async fn attest_verify_revoke() {
         .unwrap();
     assert!(receipt.status());
 
-    let stored = registry.attestation(subject, certifier).call().await.unwrap();
+    let stored = registry
+        .attestation(subject, certifier)
+        .call()
+        .await
+        .unwrap();
     assert_eq!(stored.root, commitment.root());
     assert_eq!(Status::from_abi(stored.status), Status::Active);
     assert_eq!(stored.evidence, evidence.bits());
-    assert_eq!(registry.nonces(subject, certifier).call().await.unwrap(), nonce + 1);
-    assert!(registry.isVerified(subject, certifier, evidence.bits()).call().await.unwrap());
+    assert_eq!(
+        registry.nonces(subject, certifier).call().await.unwrap(),
+        nonce + 1
+    );
+    assert!(registry
+        .isVerified(subject, certifier, evidence.bits())
+        .call()
+        .await
+        .unwrap());
     let with_address = evidence.bits() | Evidence::from_names(["address"]).unwrap().bits();
-    assert!(!registry.isVerified(subject, certifier, with_address).call().await.unwrap());
+    assert!(!registry
+        .isVerified(subject, certifier, with_address)
+        .call()
+        .await
+        .unwrap());
 
     registry
         .revoke(subject, "document reported stolen".to_owned())
@@ -128,9 +143,17 @@ async fn attest_verify_revoke() {
         .get_receipt()
         .await
         .unwrap();
-    let stored = registry.attestation(subject, certifier).call().await.unwrap();
+    let stored = registry
+        .attestation(subject, certifier)
+        .call()
+        .await
+        .unwrap();
     assert_eq!(Status::from_abi(stored.status), Status::Revoked);
-    assert!(!registry.isVerified(subject, certifier, 0).call().await.unwrap());
+    assert!(!registry
+        .isVerified(subject, certifier, 0)
+        .call()
+        .await
+        .unwrap());
 }
 
 #[tokio::test]

@@ -44,9 +44,9 @@ impl Devnet {
         if let Some(seconds) = options.block_time {
             anvil = anvil.block_time(seconds);
         }
-        let anvil = anvil
-            .try_spawn()
-            .context("cannot start anvil (run scripts/setup, or put anvil on PATH, or set KYC_ANVIL)")?;
+        let anvil = anvil.try_spawn().context(
+            "cannot start anvil (run scripts/setup, or put anvil on PATH, or set KYC_ANVIL)",
+        )?;
         let key = |i: usize| PrivateKeySigner::from(anvil.keys()[i].clone());
         let (owner, certifier) = (key(0), key(2));
 

@@ -23,10 +23,7 @@ pub fn describe_revert(error: &KycRegistryErrors) -> String {
             "the signature is not {}'s for this request, chain, registry and nonce",
             e.subject
         ),
-        E::NotActive(e) => format!(
-            "no active attestation of {} by {}",
-            e.subject, e.certifier
-        ),
+        E::NotActive(e) => format!("no active attestation of {} by {}", e.subject, e.certifier),
         E::EmptyBatch(_) => "a batch needs at least one request".to_owned(),
         E::OwnableUnauthorizedAccount(e) => {
             format!("{} is not the registry owner", e.account)

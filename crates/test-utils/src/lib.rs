@@ -59,7 +59,9 @@ impl Devnet {
         let signer = |i: usize| PrivateKeySigner::from(anvil.keys()[i].clone());
         let (owner, subject, certifier) = (signer(0), signer(1), signer(2));
         let provider = provider(&anvil, owner.clone());
-        let registry = KycRegistry::deploy(&provider, owner.address()).await.unwrap();
+        let registry = KycRegistry::deploy(&provider, owner.address())
+            .await
+            .unwrap();
         registry
             .addCertifier(certifier.address(), CERTIFIER_NAME.to_owned())
             .send()
@@ -84,7 +86,10 @@ impl Devnet {
     }
 
     /// The registry, with transactions signed by `signer`.
-    pub fn registry_for(&self, signer: PrivateKeySigner) -> KycRegistry::KycRegistryInstance<DynProvider> {
+    pub fn registry_for(
+        &self,
+        signer: PrivateKeySigner,
+    ) -> KycRegistry::KycRegistryInstance<DynProvider> {
         KycRegistry::new(self.registry, self.provider(signer))
     }
 

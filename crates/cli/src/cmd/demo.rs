@@ -52,8 +52,13 @@ impl Args {
             nonce,
             deadline: now + 3600,
         };
-        let signature = sign(&subject, eip712::signing_hash(&request, chain_id, devnet.registry))?;
-        step(format!("person signs an EIP-712 AttestRequest (nonce {nonce}); no ether needed"));
+        let signature = sign(
+            &subject,
+            eip712::signing_hash(&request, chain_id, devnet.registry),
+        )?;
+        step(format!(
+            "person signs an EIP-712 AttestRequest (nonce {nonce}); no ether needed"
+        ));
 
         let evidence = Evidence::from_names(["document", "face"])?;
         let receipt = registry
@@ -77,7 +82,10 @@ impl Args {
             receipt.gas_used
         ));
 
-        let stored = registry.attestation(request.subject, certifier).call().await?;
+        let stored = registry
+            .attestation(request.subject, certifier)
+            .call()
+            .await?;
         ensure!(stored.root == request.root, "the chain holds another root");
         let verified = registry
             .isVerified(request.subject, certifier, evidence.bits())
@@ -132,7 +140,9 @@ fn sign(signer: &PrivateKeySigner, digest: alloy::primitives::B256) -> anyhow::R
     Ok(encode_signature(&signature).to_vec())
 }
 
-async fn chain_time<P: Provider>(registry: &KycRegistry::KycRegistryInstance<P>) -> anyhow::Result<u64> {
+async fn chain_time<P: Provider>(
+    registry: &KycRegistry::KycRegistryInstance<P>,
+) -> anyhow::Result<u64> {
     let block = registry
         .provider()
         .get_block_by_number(Default::default())

@@ -34,7 +34,10 @@ impl Args {
             ("ETH_RPC_URL", devnet.anvil.endpoint()),
             ("KYC_REGISTRY", devnet.registry.to_checksum(None)),
             ("KYC_CHAIN_ID", devnet.anvil.chain_id().to_string()),
-            ("KYC_CERTIFIER", devnet.certifier.address().to_checksum(None)),
+            (
+                "KYC_CERTIFIER",
+                devnet.certifier.address().to_checksum(None),
+            ),
             // anvil's well-known test key: public knowledge, safe to print.
             ("KYC_PRIVATE_KEY", certifier_key),
         ];

@@ -19,11 +19,17 @@ impl Args {
     pub(crate) fn run(self, json: bool) -> anyhow::Result<()> {
         let (name, text) = if self.file.as_os_str() == "-" {
             let text = std::io::read_to_string(std::io::stdin());
-            ("standard input".to_owned(), text.context("cannot read standard input")?)
+            (
+                "standard input".to_owned(),
+                text.context("cannot read standard input")?,
+            )
         } else {
             let name = self.file.display().to_string();
             let text = std::fs::read_to_string(&self.file);
-            (name.clone(), text.with_context(|| format!("cannot read {name}"))?)
+            (
+                name.clone(),
+                text.with_context(|| format!("cannot read {name}"))?,
+            )
         };
         let (kind, root) = root_of_json(&text).with_context(|| format!("{name} is not valid"))?;
         if json {

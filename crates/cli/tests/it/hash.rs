@@ -48,7 +48,10 @@ fn refuses_unknown_fields_and_missing_files() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("surprise"));
 
-    let output = kyc().args(["hash", "/nonexistent/claims.json"]).output().unwrap();
+    let output = kyc()
+        .args(["hash", "/nonexistent/claims.json"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(stderr(&output).starts_with("error: cannot read"));
 }
