@@ -1,0 +1,216 @@
+//! Credentials: checked against the chain and the wallet's own request before they are
+//! kept, and listed with their status as the chain tells it.
+
+use std::fmt;
+
+use kyc_contracts::Status;
+use kyc_core::files::{Credential, JsonFile, Request};
+
+use crate::{
+    chain::{OnChainAttestation, RegistryClient},
+    Error, Result, Wallet,
+};
+
+/// Checks a credential and stores it in the wallet.
+///
+/// The credential must answer a request the wallet made (same chain, registry,
+/// subject, certifier, root, claims and salts), and the registry must hold its root
+/// for the subject from that certifier, active, unexpired, with the stated times and
+/// evidence, recorded by the stated transaction.
+pub async fn import_credential(
+    wallet: &Wallet,
+    registry: &RegistryClient,
+    text: &str,
+) -> Result<Credential> {
+    let credential = Credential::from_json(text)?;
+    registry.check_same("the credential", credential.chain_id, credential.registry)?;
+    let requests = wallet.requests()?;
+    let request = requests
+        .iter()
+        .find(|request| answers(request, &credential))
+        .ok_or(Error::NoMatchingRequest {
+            root: credential.root,
+            subject: credential.subject,
+            certifier: credential.certifier,
+        })?;
+    check_against_request(&credential, request)?;
+    check_against_chain(&credential, registry).await?;
+    wallet.save_credential(&credential)?;
+    Ok(credential)
+}
+
+fn answers(request: &Request, credential: &Credential) -> bool {
+    request.chain_id == credential.chain_id
+        && request.registry == credential.registry
+        && request.subject == credential.subject
+        && request.certifier == credential.certifier
+        && request.root == credential.root
+}
+
+/// Checks that a credential holds exactly the claims and salts of the request it answers.
+pub fn check_against_request(credential: &Credential, request: &Request) -> Result<()> {
+    if credential.claims.len() != request.claims.len() {
+        return Err(Error::ClaimsDiffer(format!(
+            "{} claims instead of {}",
+            credential.claims.len(),
+            request.claims.len()
+        )));
+    }
+    for (theirs, ours) in credential.claims.iter().zip(&request.claims) {
+        if theirs.key != ours.key {
+            return Err(Error::ClaimsDiffer(format!(
+                "claim {} where the request has {}",
+                theirs.key, ours.key
+            )));
+        }
+        if theirs.value != ours.value {
+            return Err(Error::ClaimsDiffer(format!(
+                "the value of {} differs",
+                ours.key
+            )));
+        }
+        if theirs.salt != ours.salt {
+            return Err(Error::ClaimsDiffer(format!(
+                "the salt of {} differs",
+                ours.key
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the registry holds the credential as stated and that it is live.
+pub async fn check_against_chain(credential: &Credential, registry: &RegistryClient) -> Result<()> {
+    registry.check_same("the credential", credential.chain_id, credential.registry)?;
+    let stored = registry
+        .attestation(credential.subject, credential.certifier)
+        .await?;
+    let now = registry.chain_time().await?;
+    compare_attestation(credential, &stored, now)?;
+    if !registry.is_certifier(credential.certifier).await? {
+        return Err(Error::NotCertifier(credential.certifier));
+    }
+    match registry.transaction_outcome(credential.tx_hash).await? {
+        Some((block, true)) if block == credential.block_number => Ok(()),
+        Some((block, true)) => Err(Error::NotOnChain(format!(
+            "transaction {} is in block {block}, not {}",
+            credential.tx_hash, credential.block_number
+        ))),
+        Some((_, false)) => Err(Error::NotOnChain(format!(
+            "transaction {} failed",
+            credential.tx_hash
+        ))),
+        None => Err(Error::NotOnChain(format!(
+            "no transaction {} on this chain",
+            credential.tx_hash
+        ))),
+    }
+}
+
+/// Compares a credential with the registry's record at chain time `now`.
+pub fn compare_attestation(
+    credential: &Credential,
+    stored: &OnChainAttestation,
+    now: u64,
+) -> Result<()> {
+    let mismatch = |what: String| Err(Error::NotOnChain(what));
+    if stored.root != credential.root {
+        return mismatch(format!(
+            "the registry holds root {} for this subject and certifier, not {}",
+            stored.root, credential.root
+        ));
+    }
+    if stored.status != Status::Active {
+        return mismatch(format!("the attestation is {}", stored.status));
+    }
+    if stored.expires_at <= now {
+        return mismatch(format!("the attestation expired at {}", stored.expires_at));
+    }
+    if stored.issued_at != credential.issued_at || stored.expires_at != credential.expires_at {
+        return mismatch(format!(
+            "the registry says issued at {} and expiring at {}, the credential {} and {}",
+            stored.issued_at, stored.expires_at, credential.issued_at, credential.expires_at
+        ));
+    }
+    if stored.evidence != credential.evidence.bits() {
+        return mismatch(format!(
+            "the registry records evidence bits {:#x}, the credential {:#x}",
+            stored.evidence,
+            credential.evidence.bits()
+        ));
+    }
+    Ok(())
+}
+
+/// A credential's standing as the chain tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialStatus {
+    /// Active, unexpired, from a current certifier.
+    Active,
+    /// Past its expiry.
+    Expired,
+    /// The certifier revoked it.
+    Revoked,
+    /// The subject withdrew it.
+    Withdrawn,
+    /// A newer attestation from the same certifier replaced it.
+    Replaced,
+    /// The certifier was removed from the registry.
+    CertifierRemoved,
+    /// The credential is for another chain than the one connected.
+    OtherChain,
+}
+
+impl CredentialStatus {
+    /// The lower-case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::Withdrawn => "withdrawn",
+            Self::Replaced => "replaced",
+            Self::CertifierRemoved => "certifier_removed",
+            Self::OtherChain => "other_chain",
+        }
+    }
+}
+
+impl fmt::Display for CredentialStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reads a credential's status from its registry; a credential for another chain is
+/// [`CredentialStatus::OtherChain`], one for another registry an error.
+pub async fn credential_status(
+    credential: &Credential,
+    registry: &RegistryClient,
+) -> Result<CredentialStatus> {
+    if credential.chain_id != registry.chain_id() {
+        return Ok(CredentialStatus::OtherChain);
+    }
+    registry.check_same("the credential", credential.chain_id, credential.registry)?;
+    let stored = registry
+        .attestation(credential.subject, credential.certifier)
+        .await?;
+    let status = if stored.root != credential.root {
+        CredentialStatus::Replaced
+    } else {
+        match stored.status {
+            Status::Revoked => CredentialStatus::Revoked,
+            Status::Withdrawn => CredentialStatus::Withdrawn,
+            // A root is never zero, so `None` with this root cannot happen; treat it as replaced.
+            Status::None => CredentialStatus::Replaced,
+            Status::Active if stored.expires_at <= registry.chain_time().await? => {
+                CredentialStatus::Expired
+            }
+            Status::Active if !registry.is_certifier(credential.certifier).await? => {
+                CredentialStatus::CertifierRemoved
+            }
+            Status::Active => CredentialStatus::Active,
+        }
+    };
+    Ok(status)
+}

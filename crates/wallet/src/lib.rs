@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+pub mod chain;
+pub mod claims_input;
+pub mod consent;
+pub mod consent_log;
+pub mod credential;
+mod error;
+pub mod folder;
+mod hex;
+pub mod http;
+pub mod request;
+pub mod scan;
+pub mod withdraw;
+
+pub use error::{Error, Result};
+pub use folder::Wallet;

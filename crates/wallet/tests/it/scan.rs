@@ -1,0 +1,120 @@
+//! Registration codes: from a URI or a QR image, and the codes a wallet refuses.
+
+use std::io::Cursor;
+
+use alloy::primitives::Address;
+use image::{DynamicImage, ImageFormat, Luma};
+use kyc_wallet::{
+    scan::{credentials_for, decode_qr_image, missing_fields, read_code},
+    Error,
+};
+use qrcode::QrCode;
+
+use crate::fixtures::{unix_now, Setup};
+
+fn qr_image(text: &str, format: ImageFormat) -> Vec<u8> {
+    let code = QrCode::new(text.as_bytes()).unwrap();
+    let image = code.render::<Luma<u8>>().min_dimensions(400, 400).build();
+    let mut bytes = Cursor::new(Vec::new());
+    DynamicImage::ImageLuma8(image)
+        .write_to(&mut bytes, format)
+        .unwrap();
+    bytes.into_inner()
+}
+
+#[tokio::test]
+async fn a_qr_png_and_jpeg_decode_to_the_code_they_show() {
+    let setup = Setup::start().await;
+    let credential = setup.credential().await;
+    let code = setup.code(
+        "https://shop.example",
+        &["birthdate", "nationality", "passport_no"],
+    );
+    let uri = code.to_uri_string();
+    for format in [ImageFormat::Png, ImageFormat::Jpeg] {
+        let text = decode_qr_image(&qr_image(&uri, format)).unwrap();
+        assert_eq!(text, uri);
+        assert_eq!(read_code(&text, unix_now()).unwrap(), code);
+    }
+    let credentials = setup.wallet.credentials().unwrap();
+    let matching = credentials_for(&code, &credentials, Some(credential.subject)).unwrap();
+    assert_eq!(matching, vec![&credential]);
+    assert_eq!(missing_fields(&code, &credential), ["passport_no"]);
+}
+
+#[test]
+fn images_without_one_readable_code_are_refused() {
+    let blank = {
+        let mut bytes = Cursor::new(Vec::new());
+        DynamicImage::ImageLuma8(image::GrayImage::from_pixel(200, 200, Luma([255])))
+            .write_to(&mut bytes, ImageFormat::Png)
+            .unwrap();
+        bytes.into_inner()
+    };
+    assert!(matches!(decode_qr_image(&blank), Err(Error::NoQrCode(_))));
+    assert!(matches!(
+        decode_qr_image(b"not an image"),
+        Err(Error::Image(_))
+    ));
+    // A huge image is refused before it is decoded.
+    let huge = {
+        let mut bytes = Cursor::new(Vec::new());
+        DynamicImage::ImageLuma8(image::GrayImage::new(9000, 1))
+            .write_to(&mut bytes, ImageFormat::Png)
+            .unwrap();
+        bytes.into_inner()
+    };
+    assert!(matches!(decode_qr_image(&huge), Err(Error::Image(_))));
+}
+
+#[tokio::test]
+async fn expired_malformed_and_foreign_codes_are_refused() {
+    let setup = Setup::start().await;
+    let credential = setup.credential().await;
+    let credentials = setup.wallet.credentials().unwrap();
+    let now = unix_now();
+
+    let mut expired = setup.code("https://shop.example", &["birthdate"]);
+    expired.expires_at = now - 1;
+    let err = read_code(&expired.to_uri_string(), now).unwrap_err();
+    assert!(matches!(err, Error::CodeExpired { .. }), "{err}");
+
+    let mut elsewhere = setup.code("https://shop.example", &["birthdate"]);
+    elsewhere.callback = "https://collector.example/v1/sessions/rid/submission".to_owned();
+    let err = read_code(&elsewhere.to_uri_string(), now).unwrap_err();
+    assert!(err.to_string().contains("cb"), "{err}");
+    // A look-alike host is another origin too.
+    elsewhere.callback = "https://shop.example.evil.example/submission".to_owned();
+    assert!(read_code(&elsewhere.to_uri_string(), now).is_err());
+
+    for malformed in [
+        "https://shop.example/register?v=1",
+        "kycanchor://register?v=2",
+        &setup
+            .code("https://shop.example", &["birthdate"])
+            .to_uri_string()
+            .replace("&exp=", "&exp=x"),
+    ] {
+        assert!(read_code(malformed, now).is_err(), "{malformed}");
+    }
+
+    let mut other_chain = setup.code("https://shop.example", &["birthdate"]);
+    other_chain.chain_id += 1;
+    let code = read_code(&other_chain.to_uri_string(), now).unwrap();
+    let err = credentials_for(&code, &credentials, Some(credential.subject)).unwrap_err();
+    assert!(matches!(err, Error::NoCredentialFor { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&credential.registry.to_string()),
+        "{err}"
+    );
+
+    let mut other_registry = setup.code("https://shop.example", &["birthdate"]);
+    other_registry.registry = Address::repeat_byte(0x99);
+    let err = credentials_for(&other_registry, &credentials, None).unwrap_err();
+    assert!(matches!(err, Error::NoCredentialFor { .. }), "{err}");
+
+    // Someone else's credential in the folder does not answer for this key.
+    let code = setup.code("https://shop.example", &["birthdate"]);
+    let err = credentials_for(&code, &credentials, Some(Address::repeat_byte(1))).unwrap_err();
+    assert!(matches!(err, Error::NoCredentialFor { .. }), "{err}");
+}

@@ -1,0 +1,111 @@
+//! A tiny local service: it verifies submissions as a real one would (signature, root on
+//! chain, active attestation), records every body it receives, and takes consent
+//! withdrawals signed by the subject.
+
+use std::sync::{Arc, Mutex};
+
+use alloy::{primitives::Address, providers::DynProvider};
+use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+use kyc_contracts::{KycRegistry, Status};
+use kyc_core::{
+    eip712::signing_hash,
+    files::{JsonFile, Submission},
+    signature::recover_signer,
+};
+use kyc_wallet::withdraw::SignedConsentWithdrawal;
+use serde_json::{json, Value};
+
+#[derive(Clone)]
+struct ServiceState {
+    registry: KycRegistry::KycRegistryInstance<DynProvider>,
+    chain_id: u64,
+    received: Arc<Mutex<Vec<String>>>,
+}
+
+/// A running service; `origin` is `http://127.0.0.1:PORT`.
+pub(crate) struct TestService {
+    pub(crate) origin: String,
+    received: Arc<Mutex<Vec<String>>>,
+}
+
+impl TestService {
+    pub(crate) async fn start(provider: DynProvider, registry: Address, chain_id: u64) -> Self {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let state = ServiceState {
+            registry: KycRegistry::new(registry, provider),
+            chain_id,
+            received: received.clone(),
+        };
+        let app = Router::new()
+            .route("/v1/sessions/{rid}/submission", post(submission))
+            .route("/v1/sessions/{rid}/withdrawal", post(withdrawal))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { origin, received }
+    }
+
+    /// Every body received, in order.
+    pub(crate) fn received(&self) -> Vec<String> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+async fn submission(State(state): State<ServiceState>, body: String) -> (StatusCode, Json<Value>) {
+    state.received.lock().unwrap().push(body.clone());
+    let rejected = |reason: &str| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "outcome": "rejected", "reasons": [reason] })),
+        )
+    };
+    let Ok(submission) = Submission::from_json(&body) else {
+        return rejected("malformed");
+    };
+    match recover_signer(submission.signing_hash(), &submission.signature) {
+        Ok(signer) if signer == submission.subject => {}
+        _ => return rejected("bad_signature"),
+    }
+    let stored = state
+        .registry
+        .attestation(submission.subject, submission.certifier)
+        .call()
+        .await
+        .unwrap();
+    if stored.root != submission.root {
+        return rejected("root_mismatch");
+    }
+    if Status::from_abi(stored.status) != Status::Active {
+        return rejected("revoked");
+    }
+    let disclosed: Vec<&str> = submission.disclosed().map(|c| c.key.as_str()).collect();
+    (
+        StatusCode::OK,
+        Json(json!({ "outcome": "approved", "reasons": [], "fields": disclosed })),
+    )
+}
+
+async fn withdrawal(State(state): State<ServiceState>, body: String) -> (StatusCode, Json<Value>) {
+    state.received.lock().unwrap().push(body.clone());
+    let Ok(withdrawal) = serde_json::from_str::<SignedConsentWithdrawal>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "malformed" })),
+        );
+    };
+    let digest = signing_hash(
+        &withdrawal.message(),
+        state.chain_id,
+        *state.registry.address(),
+    );
+    match recover_signer(digest, &withdrawal.signature) {
+        Ok(signer) if signer == withdrawal.subject => {
+            (StatusCode::OK, Json(json!({ "deleted": true })))
+        }
+        _ => (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "error": "signature is not the subject's" })),
+        ),
+    }
+}
