@@ -58,9 +58,22 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
-    /// Asks the endpoint for its chain ID.
+    /// Asks the endpoint for its chain ID, and checks the registry has code.
     pub(crate) async fn connect(provider: DynProvider, registry: Address) -> Result<Self> {
         let chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
+        if provider
+            .get_code_at(registry)
+            .await
+            .map_err(rpc_error)?
+            .is_empty()
+        {
+            let block = provider.get_block_number().await.map_err(rpc_error)?;
+            return Err(Error::NoRegistry {
+                registry,
+                chain_id,
+                block,
+            });
+        }
         Ok(Self {
             provider,
             registry,

@@ -52,13 +52,21 @@ struct PolicyFile {
 impl Policy {
     /// Parses and checks a policy in TOML.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let file: PolicyFile = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .and_then(|span| text.get(..span.start))
-                .map_or(1, |before| before.matches('\n').count() + 1);
-            Error::Policy(format!("line {line}: {}", e.message()))
-        })?;
+        let file: PolicyFile = serde_path_to_error::deserialize(toml::Deserializer::new(text))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let e = e.into_inner();
+                let line = e
+                    .span()
+                    .and_then(|span| text.get(..span.start))
+                    .map_or(1, |before| before.matches('\n').count() + 1);
+                let at = if path == "." {
+                    String::new()
+                } else {
+                    format!(" {path}")
+                };
+                Error::Policy(format!("line {line}{at}: {}", e.message()))
+            })?;
         let mut trusted_certifiers = Vec::with_capacity(file.trusted_certifiers.len());
         for text in &file.trusted_certifiers {
             let certifier: Address = text.parse().map_err(|_| {

@@ -29,6 +29,8 @@ pub struct SessionRecord {
     pub used_at: Option<u64>,
     /// The verdict of the answer, with the disclosed claims unless they were deleted.
     pub verdict: Option<Verdict>,
+    /// When the person withdrew consent (Unix seconds), if they did.
+    pub withdrawn_at: Option<u64>,
 }
 
 /// Storage of sessions and verdicts. Implementations must make [`consume`](Store::consume)
@@ -55,6 +57,15 @@ pub trait Store: Send + Sync {
     /// Deletes the disclosed claims of a registration (the person withdrew consent);
     /// the verdict stays, without claim values. Returns whether there were any.
     fn delete_disclosed(&self, registration_id: B256) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Records that the person withdrew consent at `at` (Unix seconds) and deletes the
+    /// disclosed claims; the verdict stays, without claim values. Returns `false`, and
+    /// changes nothing, when the session is unknown or was never answered.
+    fn withdraw_consent(
+        &self,
+        registration_id: B256,
+        at: u64,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Deletes the disclosed claims of every verdict reached more than `age` ago
     /// (retention). Returns how many registrations lost their claims.
@@ -128,6 +139,10 @@ impl Store for AnyStore {
 
     async fn delete_disclosed(&self, registration_id: B256) -> Result<bool> {
         delegate!(self, store => store.delete_disclosed(registration_id))
+    }
+
+    async fn withdraw_consent(&self, registration_id: B256, at: u64) -> Result<bool> {
+        delegate!(self, store => store.withdraw_consent(registration_id, at))
     }
 
     async fn purge_disclosed_older_than(&self, age: Duration) -> Result<u64> {

@@ -8,11 +8,18 @@ use super::{
 };
 use crate::Result;
 
-const MIGRATIONS: Embedded = Embedded(&[(
-    1,
-    "sessions",
-    include_str!("../../migrations/postgres/0001_sessions.sql"),
-)]);
+const MIGRATIONS: Embedded = Embedded(&[
+    (
+        1,
+        "sessions",
+        include_str!("../../migrations/postgres/0001_sessions.sql"),
+    ),
+    (
+        2,
+        "withdrawals",
+        include_str!("../../migrations/postgres/0002_withdrawals.sql"),
+    ),
+]);
 
 /// Sessions and verdicts in a PostgreSQL database.
 #[derive(Clone, Debug)]

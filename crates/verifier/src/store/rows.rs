@@ -9,7 +9,7 @@ use crate::{store::SessionRecord, Error, Result, Session, Verdict};
 
 /// The columns a store selects, in this order.
 pub(super) const COLUMNS: &str = "registration_id, service, name, callback, chain_id, registry, \
-     fields, created_at, expires_at, used_at, verdict, claims, claims_deleted";
+     fields, created_at, expires_at, used_at, verdict, claims, claims_deleted, withdrawn_at";
 
 /// A session as column values.
 pub(super) struct SessionValues {
@@ -97,6 +97,7 @@ where
     let verdict: Option<String> = row.try_get(10)?;
     let claims: Option<String> = row.try_get(11)?;
     let claims_deleted: bool = row.try_get(12)?;
+    let withdrawn_at: Option<i64> = row.try_get(13)?;
     let verdict = match verdict {
         Some(text) => {
             let mut verdict: Verdict = from_json(&text, "verdict", &id_text)?;
@@ -113,6 +114,7 @@ where
         session,
         used_at: used_at.map(to_u64),
         verdict,
+        withdrawn_at: withdrawn_at.map(to_u64),
     })
 }
 
@@ -162,6 +164,12 @@ pub(super) const CONSUME: &str = "UPDATE sessions SET used_at = $2, verdict = $3
 /// Deletes one registration's claims.
 pub(super) const DELETE_CLAIMS: &str = "UPDATE sessions SET claims = NULL, claims_deleted = TRUE \
      WHERE registration_id = $1 AND claims IS NOT NULL";
+/// Records a consent withdrawal of an answered session and deletes its claims;
+/// the first withdrawal's time is kept.
+pub(super) const WITHDRAW_CONSENT: &str = "UPDATE sessions SET claims = NULL, \
+     claims_deleted = (claims_deleted OR claims IS NOT NULL), \
+     withdrawn_at = COALESCE(withdrawn_at, $2) \
+     WHERE registration_id = $1 AND used_at IS NOT NULL";
 /// Deletes the claims of verdicts reached at or before a time.
 pub(super) const PURGE_CLAIMS: &str = "UPDATE sessions SET claims = NULL, claims_deleted = TRUE \
      WHERE claims IS NOT NULL AND used_at <= $1";
@@ -228,6 +236,19 @@ macro_rules! impl_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn withdraw_consent(
+                &self,
+                registration_id: alloy::primitives::B256,
+                at: u64,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(rows::WITHDRAW_CONSENT)
+                    .bind(registration_id.to_string())
+                    .bind(rows::to_i64(at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn purge_disclosed_older_than(

@@ -10,11 +10,18 @@ use super::{
 };
 use crate::Result;
 
-const MIGRATIONS: Embedded = Embedded(&[(
-    1,
-    "sessions",
-    include_str!("../../migrations/sqlite/0001_sessions.sql"),
-)]);
+const MIGRATIONS: Embedded = Embedded(&[
+    (
+        1,
+        "sessions",
+        include_str!("../../migrations/sqlite/0001_sessions.sql"),
+    ),
+    (
+        2,
+        "withdrawals",
+        include_str!("../../migrations/sqlite/0002_withdrawals.sql"),
+    ),
+]);
 
 /// Sessions and verdicts in a SQLite file.
 #[derive(Clone, Debug)]

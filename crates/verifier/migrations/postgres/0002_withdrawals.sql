@@ -1,0 +1,2 @@
+-- When the person withdrew consent (a signed ConsentWithdrawal), told apart from retention.
+ALTER TABLE sessions ADD COLUMN withdrawn_at BIGINT;

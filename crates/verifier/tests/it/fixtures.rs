@@ -1,0 +1,288 @@
+//! A devnet with a verifier over it, attestations signed with `kyc-core`, and
+//! submissions built and signed the way a wallet builds them.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::{
+    hex,
+    primitives::{Address, Bytes, B256},
+    providers::Provider,
+    signers::{local::PrivateKeySigner, SignerSync},
+};
+use kyc_core::{
+    claims::{Claim, ClaimSet},
+    commitment::Commitment,
+    eip712::{self, AttestRequest},
+    evidence::Evidence,
+    files::{FormatVersion, Submission},
+    signature::encode_signature,
+};
+use kyc_test_utils::Devnet;
+use kyc_verifier::{
+    store::SqliteStore, AnyStore, Policy, Session, SessionRequest, Store, Verdict, Verifier,
+};
+use tempfile::TempDir;
+
+/// The service origin sessions are opened for.
+pub(crate) const SERVICE: &str = "https://bank.example";
+
+/// A devnet, a verifier with its own store, and the temp dir that holds a SQLite store.
+pub(crate) struct Fixture<S> {
+    pub(crate) devnet: Devnet,
+    pub(crate) verifier: Verifier<S>,
+    _dir: Option<TempDir>,
+}
+
+impl Fixture<SqliteStore> {
+    /// A devnet and a verifier over a fresh SQLite file.
+    pub(crate) async fn start() -> Self {
+        let devnet = Devnet::start().await;
+        let (store, dir) = sqlite_store().await;
+        let verifier = verifier_on(&devnet, store).await;
+        Self {
+            devnet,
+            verifier,
+            _dir: Some(dir),
+        }
+    }
+}
+
+impl Fixture<AnyStore> {
+    /// A devnet and a verifier over the PostgreSQL of `KYC_TEST_POSTGRES_URL`; `None`
+    /// (with a notice) when the variable is unset.
+    pub(crate) async fn start_postgres() -> Option<Self> {
+        let url = postgres_url()?;
+        let devnet = Devnet::start().await;
+        let store = AnyStore::connect(&url).await.unwrap();
+        let verifier = verifier_on(&devnet, store).await;
+        Some(Self {
+            devnet,
+            verifier,
+            _dir: None,
+        })
+    }
+}
+
+/// A fresh SQLite store in a temp dir (dropping the dir deletes it).
+pub(crate) async fn sqlite_store() -> (SqliteStore, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("kyc.db").display());
+    (SqliteStore::connect(&url).await.unwrap(), dir)
+}
+
+/// `KYC_TEST_POSTGRES_URL`, or `None` after printing that the PostgreSQL test is skipped.
+pub(crate) fn postgres_url() -> Option<String> {
+    if cfg!(not(feature = "postgres")) {
+        eprintln!("built without the `postgres` feature: skipping the PostgreSQL test");
+        return None;
+    }
+    match std::env::var("KYC_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("KYC_TEST_POSTGRES_URL is unset: skipping the PostgreSQL test (scripts/test sets it)");
+            None
+        }
+    }
+}
+
+pub(crate) async fn verifier_on<S: Store>(devnet: &Devnet, store: S) -> Verifier<S> {
+    Verifier::connect(&devnet.anvil.endpoint(), devnet.registry, store)
+        .await
+        .unwrap()
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+pub(crate) fn sign(signer: &PrivateKeySigner, digest: B256) -> Bytes {
+    encode_signature(&signer.sign_hash_sync(&digest).unwrap())
+        .to_vec()
+        .into()
+}
+
+pub(crate) fn claim(key: &str, value: &str) -> Claim {
+    Claim {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+/// Taro Yamada's claims under fresh salts.
+pub(crate) fn commitment() -> Commitment {
+    let set = ClaimSet::new(vec![
+        claim("given_name", "Taro"),
+        claim("family_name", "Yamada"),
+        claim("birthdate", "1990-01-31"),
+        claim("nationality", "JP"),
+    ])
+    .unwrap();
+    Commitment::new(&set).unwrap()
+}
+
+pub(crate) fn fields(keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|key| (*key).to_owned()).collect()
+}
+
+pub(crate) fn evidence(names: &str) -> Evidence {
+    names.parse().unwrap()
+}
+
+impl<S: Store> Fixture<S> {
+    /// Opens a session asking for `keys` with the default time to live.
+    pub(crate) async fn session(&self, keys: &[&str]) -> Session {
+        self.verifier
+            .open_session(SessionRequest::new(SERVICE, fields(keys)))
+            .await
+            .unwrap()
+    }
+
+    /// The subject (#1) asks, the certifier (#2) records `root` with `evidence`, valid for a year.
+    pub(crate) async fn attest(&self, root: B256, evidence: Evidence) {
+        let expires_at = self.chain_time().await + 365 * 86_400;
+        self.attest_for(
+            &self.devnet.subject,
+            self.devnet.subject.address(),
+            root,
+            evidence,
+            expires_at,
+        )
+        .await;
+    }
+
+    /// `signer` signs an attest request for `subject` (itself, or a contract wallet it owns).
+    pub(crate) async fn attest_for(
+        &self,
+        signer: &PrivateKeySigner,
+        subject: Address,
+        root: B256,
+        evidence: Evidence,
+        expires_at: u64,
+    ) {
+        let certifier = self.devnet.certifier.address();
+        let registry = self.devnet.registry_for(self.devnet.certifier.clone());
+        let nonce = registry.nonces(subject, certifier).call().await.unwrap();
+        let request = AttestRequest {
+            subject,
+            certifier,
+            root,
+            nonce,
+            deadline: self.chain_time().await + 3600,
+        };
+        let digest = eip712::signing_hash(&request, self.devnet.chain_id(), self.devnet.registry);
+        let receipt = registry
+            .attest(
+                subject,
+                root,
+                evidence.bits(),
+                expires_at,
+                request.deadline,
+                sign(signer, digest),
+            )
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(receipt.status());
+    }
+
+    /// What the wallet of the subject (#1) sends for `session`, disclosing `keys`.
+    pub(crate) fn submission(
+        &self,
+        session: &Session,
+        commitment: &Commitment,
+        keys: &[&str],
+    ) -> Submission {
+        let mut submission = Submission {
+            version: FormatVersion,
+            registration_id: session.registration_id,
+            service: session.service.clone(),
+            chain_id: session.chain_id,
+            registry: session.registry,
+            subject: self.devnet.subject.address(),
+            certifier: self.devnet.certifier.address(),
+            root: commitment.root(),
+            leaves: commitment.disclose(&fields(keys)).unwrap(),
+            signed_at: unix_now(),
+            signature: Bytes::new(),
+        };
+        resign(&mut submission, &self.devnet.subject);
+        submission
+    }
+
+    pub(crate) async fn verify(&self, submission: &Submission, policy: &Policy) -> Verdict {
+        self.verify_json(&to_json(submission), policy).await
+    }
+
+    pub(crate) async fn verify_json(&self, json: &[u8], policy: &Policy) -> Verdict {
+        self.verifier.verify(json, policy).await.unwrap()
+    }
+
+    pub(crate) async fn chain_time(&self) -> u64 {
+        let provider = self.devnet.provider(self.devnet.owner.clone());
+        let block = provider
+            .get_block_by_number(Default::default())
+            .await
+            .unwrap()
+            .unwrap();
+        block.header.timestamp
+    }
+
+    /// Mines `blocks` empty blocks.
+    pub(crate) async fn mine(&self, blocks: u64) {
+        let provider = self.devnet.provider(self.devnet.owner.clone());
+        provider
+            .raw_request::<_, serde_json::Value>("anvil_mine".into(), (blocks,))
+            .await
+            .unwrap();
+    }
+
+    /// Puts a minimal ERC-1271 wallet owned by `owner` at `at`: it accepts a 65-byte
+    /// signature whose `ecrecover` is `owner`, and answers `0xffffffff` otherwise.
+    pub(crate) async fn deploy_contract_wallet(&self, at: Address, owner: Address) {
+        let provider = self.devnet.provider(self.devnet.owner.clone());
+        provider
+            .raw_request::<_, serde_json::Value>(
+                "anvil_setCode".into(),
+                (at, erc1271_wallet_code(owner)),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// Signs the submission's consent again, after a test changed it.
+pub(crate) fn resign(submission: &mut Submission, signer: &PrivateKeySigner) {
+    submission.signature = sign(signer, submission.signing_hash());
+}
+
+pub(crate) fn to_json(submission: &Submission) -> Vec<u8> {
+    serde_json::to_vec(submission).unwrap()
+}
+
+/// Runtime code of an ERC-1271 wallet, in EVM assembly:
+/// copy hash, v, r, s from `isValidSignature(bytes32,bytes)` calldata into memory,
+/// `staticcall` the ecrecover precompile, compare with `owner`, return the magic value or `0xffffffff`.
+fn erc1271_wallet_code(owner: Address) -> Bytes {
+    let mut code = hex!(
+        "600435600052"          // mstore(0x00, hash)
+        "60a43560f81c602052"    // mstore(0x20, v)
+        "606435604052"          // mstore(0x40, r)
+        "608435606052"          // mstore(0x60, s)
+        "60206080608060006001" "5afa50" // staticcall(gas, 1, 0, 0x80, 0x80, 0x20)
+        "60805173"              // mload(0x80) == owner
+    )
+    .to_vec();
+    code.extend_from_slice(owner.as_slice());
+    code.extend_from_slice(&hex!(
+        "14605457"                              // jumpi(ok, eq)
+        "63ffffffff60e01b60005260206000f3"      // return 0xffffffff
+        "5b631626ba7e60e01b60005260206000f3"    // ok: return 0x1626ba7e
+    ));
+    code.into()
+}

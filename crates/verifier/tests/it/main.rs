@@ -1,0 +1,9 @@
+//! Integration tests of the verifier on real anvil chains and real databases.
+#![allow(clippy::unwrap_used)]
+
+mod fixtures;
+mod policy;
+mod qr;
+mod race;
+mod reasons;
+mod store;

@@ -1,0 +1,603 @@
+//! Every reason code, each from a real submission that triggers it, on a real chain.
+
+use std::time::Duration;
+
+use alloy::{
+    hex,
+    primitives::{address, Bytes, B256, U256},
+    signers::local::PrivateKeySigner,
+};
+use kyc_core::{
+    claims::SaltedClaim,
+    commitment::{leaf_hash, merkle_root, Leaf},
+    signature::ERC6492_MAGIC,
+};
+use kyc_verifier::{Outcome, Policy, Reason, SessionRequest, Store};
+
+use crate::fixtures::{
+    commitment, evidence, fields, resign, sign, to_json, unix_now, Fixture, SERVICE,
+};
+
+/// A change a test makes to a submission before signing it again.
+type Tamper = fn(&mut kyc_core::files::Submission);
+
+const ALL_FIELDS: [&str; 3] = ["birthdate", "family_name", "given_name"];
+
+fn policy(text: &str) -> Policy {
+    Policy::from_toml(text).unwrap()
+}
+
+/// A fixture with Taro attested (document, face) and a session asking for three fields.
+async fn attested() -> (
+    Fixture<kyc_verifier::store::SqliteStore>,
+    kyc_verifier::Session,
+    kyc_core::commitment::Commitment,
+) {
+    let fixture = Fixture::start().await;
+    let commitment = commitment();
+    fixture
+        .attest(commitment.root(), evidence("document,face"))
+        .await;
+    let session = fixture.session(&ALL_FIELDS).await;
+    (fixture, session, commitment)
+}
+
+#[tokio::test]
+async fn an_honest_submission_is_approved_and_uses_up_the_session() {
+    let (fixture, session, commitment) = attested().await;
+    let submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    let strict = policy(&format!(
+        "trusted_certifiers = [\"{}\"]\nrequired_evidence = [\"document\"]\nrequired_fields = [\"given_name\"]\nmax_attestation_age = \"1d\"",
+        fixture.devnet.certifier.address()
+    ));
+    let verdict = fixture.verify(&submission, &strict).await;
+
+    assert_eq!(verdict.outcome, Outcome::Approved, "{:?}", verdict.reasons);
+    assert!(verdict.reasons.is_empty());
+    assert_eq!(verdict.registration_id, Some(session.registration_id));
+    assert_eq!(verdict.subject, Some(fixture.devnet.subject.address()));
+    assert_eq!(
+        verdict.certifier_name.as_deref(),
+        Some(kyc_test_utils::CERTIFIER_NAME)
+    );
+    let attestation = verdict.attestation.clone().unwrap();
+    assert_eq!(attestation.root, commitment.root());
+    assert_eq!(attestation.evidence, evidence("document,face"));
+    assert_eq!(attestation.status, "active");
+    assert_eq!(verdict.fields, fields(&ALL_FIELDS));
+    let given_name = verdict
+        .claims
+        .iter()
+        .find(|claim| claim.key == "given_name")
+        .unwrap();
+    assert_eq!(given_name.value, "Taro");
+    assert!(!verdict
+        .claims
+        .iter()
+        .any(|claim| claim.key == "nationality"));
+
+    let record = fixture
+        .verifier
+        .store()
+        .session(session.registration_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(record.used_at.is_some());
+    assert_eq!(record.verdict.as_ref(), Some(&verdict));
+
+    let json = serde_json::to_value(&verdict).unwrap();
+    assert_eq!(json["outcome"], "approved");
+    assert_eq!(
+        json["attestation"]["evidence"],
+        serde_json::json!(["document", "face"])
+    );
+}
+
+#[tokio::test]
+async fn malformed() {
+    let (fixture, session, commitment) = attested().await;
+    let default = Policy::default();
+    for garbage in [&b"not json"[..], b"{}", &[0xff, 0xfe], &vec![b' '; 200_000]] {
+        let verdict = fixture.verify_json(garbage, &default).await;
+        assert_eq!(verdict.reasons, [Reason::Malformed]);
+        assert_eq!(verdict.registration_id, None);
+    }
+    let mut json: serde_json::Value = serde_json::from_slice(&to_json(&fixture.submission(
+        &session,
+        &commitment,
+        &ALL_FIELDS,
+    )))
+    .unwrap();
+    json["surprise"] = true.into();
+    let verdict = fixture
+        .verify_json(json.to_string().as_bytes(), &default)
+        .await;
+    assert_eq!(verdict.reasons, [Reason::Malformed]);
+
+    // Signed, but a disclosed value is not canonical.
+    let mut submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    if let Leaf::Disclosed(claim) = &mut submission.leaves[2] {
+        claim.value = format!(" {}", claim.value);
+    }
+    resign(&mut submission, &fixture.devnet.subject);
+    let verdict = fixture.verify(&submission, &default).await;
+    assert_eq!(verdict.outcome, Outcome::Rejected);
+    assert!(
+        verdict.reasons.contains(&Reason::Malformed),
+        "{:?}",
+        verdict.reasons
+    );
+    assert!(verdict.claims.is_empty());
+}
+
+#[tokio::test]
+async fn bad_signature() {
+    let (fixture, session, commitment) = attested().await;
+    let honest = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    let order = U256::from_be_slice(&hex!(
+        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+    ));
+
+    let mut high_s = honest.clone();
+    let bytes = honest.signature.to_vec();
+    let s = U256::from_be_slice(&bytes[32..64]);
+    let mut twin = bytes[..32].to_vec();
+    twin.extend_from_slice(&(order - s).to_be_bytes::<32>());
+    twin.push(if bytes[64] == 27 { 28 } else { 27 });
+    high_s.signature = twin.into();
+
+    let mut compact = honest.clone();
+    compact.signature = Bytes::copy_from_slice(&bytes[..64]);
+
+    let mut wrapped = honest.clone();
+    let mut erc6492 = bytes.clone();
+    erc6492.extend_from_slice(ERC6492_MAGIC.as_slice());
+    wrapped.signature = erc6492.into();
+
+    for (name, submission) in [
+        ("high s", high_s),
+        ("compact", compact),
+        ("erc-6492", wrapped),
+    ] {
+        let verdict = fixture.verify(&submission, &Policy::default()).await;
+        assert_eq!(verdict.reasons, [Reason::BadSignature], "{name}");
+    }
+    // None of them used up the session: the honest answer still goes through.
+    let verdict = fixture.verify(&honest, &Policy::default()).await;
+    assert_eq!(verdict.outcome, Outcome::Approved, "{:?}", verdict.reasons);
+}
+
+#[tokio::test]
+async fn signer_mismatch() {
+    let (fixture, session, commitment) = attested().await;
+    let mut submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    resign(&mut submission, &fixture.devnet.certifier);
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    assert_eq!(verdict.reasons, [Reason::SignerMismatch]);
+    assert!(fixture
+        .verifier
+        .store()
+        .session(session.registration_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .used_at
+        .is_none());
+}
+
+#[tokio::test]
+async fn unknown_registration() {
+    let (fixture, session, commitment) = attested().await;
+    let mut submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    submission.registration_id = B256::repeat_byte(7);
+    resign(&mut submission, &fixture.devnet.subject);
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    // The session's fields are unknown too, so only the registration is wrong.
+    assert_eq!(verdict.reasons, [Reason::UnknownRegistration]);
+}
+
+#[tokio::test]
+async fn registration_expired() {
+    let fixture = Fixture::start().await;
+    let commitment = commitment();
+    fixture
+        .attest(commitment.root(), evidence("document"))
+        .await;
+    let request = SessionRequest {
+        ttl: Duration::from_secs(1),
+        ..SessionRequest::new(SERVICE, fields(&ALL_FIELDS))
+    };
+    let session = fixture.verifier.open_session(request).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    assert_eq!(verdict.reasons, [Reason::RegistrationExpired]);
+}
+
+#[tokio::test]
+async fn registration_used() {
+    let (fixture, session, commitment) = attested().await;
+    let first = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    assert_eq!(
+        fixture.verify(&first, &Policy::default()).await.outcome,
+        Outcome::Approved
+    );
+    let again = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    let verdict = fixture.verify(&again, &Policy::default()).await;
+    assert_eq!(verdict.reasons, [Reason::RegistrationUsed]);
+    assert!(verdict.claims.is_empty());
+    // The stored verdict is still the first one.
+    let record = fixture
+        .verifier
+        .store()
+        .session(session.registration_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.verdict.unwrap().outcome, Outcome::Approved);
+}
+
+#[tokio::test]
+async fn wrong_service_chain_and_registry() {
+    let (fixture, _, commitment) = attested().await;
+    let cases: [(Reason, Tamper); 3] = [
+        (Reason::WrongService, |s| {
+            s.service = "https://evil.example".to_owned()
+        }),
+        (Reason::WrongChain, |s| s.chain_id += 1),
+        (Reason::WrongRegistry, |s| {
+            s.registry = address!("0x000000000000000000000000000000000000dEaD")
+        }),
+    ];
+    for (reason, tamper) in cases {
+        let session = fixture.session(&ALL_FIELDS).await;
+        let mut submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+        tamper(&mut submission);
+        resign(&mut submission, &fixture.devnet.subject);
+        let verdict = fixture.verify(&submission, &Policy::default()).await;
+        assert_eq!(verdict.reasons, [reason]);
+        // Signed by the subject and bound to the registration: it is the answer.
+        let record = fixture
+            .verifier
+            .store()
+            .session(session.registration_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(record.used_at.is_some(), "{reason}");
+    }
+}
+
+#[tokio::test]
+async fn no_attestation() {
+    let fixture = Fixture::start().await;
+    let session = fixture.session(&ALL_FIELDS).await;
+    let submission = fixture.submission(&session, &commitment(), &ALL_FIELDS);
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    assert_eq!(verdict.reasons, [Reason::NoAttestation]);
+    assert_eq!(verdict.attestation, None);
+}
+
+#[tokio::test]
+async fn root_mismatch() {
+    let (fixture, session, _) = attested().await;
+    // The same claims under other salts: a root the certifier never recorded.
+    let other = commitment();
+    let submission = fixture.submission(&session, &other, &ALL_FIELDS);
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    assert_eq!(verdict.reasons, [Reason::RootMismatch]);
+
+    // A value changed after signing: the leaves no longer give the signed root.
+    let session = fixture.session(&ALL_FIELDS).await;
+    let mut submission = fixture.submission(&session, &other, &ALL_FIELDS);
+    if let Leaf::Disclosed(claim) = &mut submission.leaves[0] {
+        claim.value = "1990-02-01".to_owned();
+    }
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    assert!(
+        verdict.reasons.contains(&Reason::RootMismatch),
+        "{:?}",
+        verdict.reasons
+    );
+}
+
+#[tokio::test]
+async fn revoked_and_withdrawn() {
+    let (fixture, session, commitment) = attested().await;
+    let subject = fixture.devnet.subject.address();
+    fixture
+        .devnet
+        .registry_for(fixture.devnet.certifier.clone())
+        .revoke(subject, "document reported stolen".to_owned())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let verdict = fixture
+        .verify(
+            &fixture.submission(&session, &commitment, &ALL_FIELDS),
+            &Policy::default(),
+        )
+        .await;
+    assert_eq!(verdict.reasons, [Reason::Revoked]);
+    assert_eq!(verdict.attestation.unwrap().status, "revoked");
+
+    fixture
+        .attest(commitment.root(), evidence("document"))
+        .await;
+    fixture
+        .devnet
+        .registry_for(fixture.devnet.subject.clone())
+        .withdraw(fixture.devnet.certifier.address())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let session = fixture.session(&ALL_FIELDS).await;
+    let verdict = fixture
+        .verify(
+            &fixture.submission(&session, &commitment, &ALL_FIELDS),
+            &Policy::default(),
+        )
+        .await;
+    assert_eq!(verdict.reasons, [Reason::Withdrawn]);
+}
+
+#[tokio::test]
+async fn attestation_expired_and_too_old() {
+    let fixture = Fixture::start().await;
+    let commitment = commitment();
+    let expires_at = unix_now() + 5;
+    let subject = fixture.devnet.subject.address();
+    fixture
+        .attest_for(
+            &fixture.devnet.subject,
+            subject,
+            commitment.root(),
+            evidence("document"),
+            expires_at,
+        )
+        .await;
+    let too_old = policy("max_attestation_age = \"1s\"");
+    let session = fixture.session(&ALL_FIELDS).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let verdict = fixture
+        .verify(
+            &fixture.submission(&session, &commitment, &ALL_FIELDS),
+            &too_old,
+        )
+        .await;
+    assert_eq!(verdict.outcome, Outcome::Review);
+    assert_eq!(verdict.reasons, [Reason::AttestationTooOld]);
+    assert_eq!(
+        verdict.claims.len(),
+        3,
+        "a review keeps the claims for the reviewer"
+    );
+
+    while unix_now() < expires_at {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let session = fixture.session(&ALL_FIELDS).await;
+    let verdict = fixture
+        .verify(
+            &fixture.submission(&session, &commitment, &ALL_FIELDS),
+            &Policy::default(),
+        )
+        .await;
+    assert_eq!(verdict.reasons, [Reason::AttestationExpired]);
+}
+
+#[tokio::test]
+async fn untrusted_certifier() {
+    let (fixture, session, commitment) = attested().await;
+    let other = policy("trusted_certifiers = [\"0x90F79bf6EB2c4f870365E785982E1f101E93b906\"]");
+    let verdict = fixture
+        .verify(
+            &fixture.submission(&session, &commitment, &ALL_FIELDS),
+            &other,
+        )
+        .await;
+    assert_eq!(verdict.reasons, [Reason::UntrustedCertifier]);
+
+    // A certifier the registry removed no longer counts, whatever the policy says.
+    fixture
+        .devnet
+        .registry_for(fixture.devnet.owner.clone())
+        .removeCertifier(fixture.devnet.certifier.address())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let session = fixture.session(&ALL_FIELDS).await;
+    let verdict = fixture
+        .verify(
+            &fixture.submission(&session, &commitment, &ALL_FIELDS),
+            &Policy::default(),
+        )
+        .await;
+    assert_eq!(verdict.reasons, [Reason::UntrustedCertifier]);
+    assert_eq!(verdict.certifier_name, None);
+}
+
+#[tokio::test]
+async fn insufficient_evidence() {
+    let (fixture, session, commitment) = attested().await;
+    let needs_address = policy("required_evidence = [\"document\", \"address\"]");
+    let verdict = fixture
+        .verify(
+            &fixture.submission(&session, &commitment, &ALL_FIELDS),
+            &needs_address,
+        )
+        .await;
+    assert_eq!(verdict.reasons, [Reason::InsufficientEvidence]);
+}
+
+#[tokio::test]
+async fn missing_fields() {
+    let (fixture, session, commitment) = attested().await;
+    let verdict = fixture
+        .verify(
+            &fixture.submission(&session, &commitment, &["family_name", "given_name"]),
+            &Policy::default(),
+        )
+        .await;
+    assert_eq!(verdict.reasons, [Reason::MissingFields]);
+
+    let session = fixture.session(&["given_name"]).await;
+    let needs_nationality = policy("required_fields = [\"nationality\"]");
+    let verdict = fixture
+        .verify(
+            &fixture.submission(&session, &commitment, &["given_name"]),
+            &needs_nationality,
+        )
+        .await;
+    assert_eq!(verdict.reasons, [Reason::MissingFields]);
+}
+
+#[tokio::test]
+async fn duplicate_field() {
+    let fixture = Fixture::start().await;
+    // A commitment with a key twice, which no honest wallet builds, attested all the same.
+    let claims: Vec<SaltedClaim> = ["Taro", "Jiro"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| SaltedClaim {
+            key: "given_name".to_owned(),
+            value: (*name).to_owned(),
+            salt: [u8::try_from(i).unwrap(); 16].into(),
+        })
+        .collect();
+    let root = merkle_root(&claims.iter().map(leaf_hash).collect::<Vec<_>>()).unwrap();
+    fixture.attest(root, evidence("document")).await;
+    let session = fixture.session(&["given_name"]).await;
+    let mut submission = fixture.submission(&session, &commitment(), &["given_name"]);
+    submission.root = root;
+    submission.leaves = claims.into_iter().map(Leaf::Disclosed).collect();
+    resign(&mut submission, &fixture.devnet.subject);
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    assert_eq!(verdict.reasons, [Reason::DuplicateField]);
+}
+
+#[tokio::test]
+async fn rpc_unavailable_is_an_error_and_leaves_the_session_open() {
+    let (fixture, session, commitment) = attested().await;
+    let submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    let Fixture {
+        devnet, verifier, ..
+    } = fixture;
+    drop(devnet); // stops anvil
+    let error = verifier
+        .verify(&to_json(&submission), &Policy::default())
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "rpc_unavailable", "{error}");
+    let record = verifier
+        .store()
+        .session(session.registration_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.used_at, None);
+    assert_eq!(record.verdict, None);
+}
+
+#[tokio::test]
+async fn attestations_are_read_at_a_confirmed_block() {
+    let fixture = Fixture::start().await;
+    fixture.mine(5).await; // the registry itself is confirmed
+    let commitment = commitment();
+    fixture
+        .attest(commitment.root(), evidence("document"))
+        .await;
+    let confirmed = policy("confirmations = 3");
+    let session = fixture.session(&ALL_FIELDS).await;
+    let submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    let verdict = fixture.verify(&submission, &confirmed).await;
+    assert_eq!(verdict.reasons, [Reason::NoAttestation]);
+
+    fixture.mine(3).await;
+    let session = fixture.session(&ALL_FIELDS).await;
+    let submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    let verdict = fixture.verify(&submission, &confirmed).await;
+    assert_eq!(verdict.outcome, Outcome::Approved, "{:?}", verdict.reasons);
+}
+
+#[tokio::test]
+async fn a_contract_subject_signs_through_erc1271() {
+    let fixture = Fixture::start().await;
+    let wallet = address!("0x0000000000000000000000000000000000001271");
+    let owner = &fixture.devnet.subject;
+    fixture
+        .deploy_contract_wallet(wallet, owner.address())
+        .await;
+    let commitment = commitment();
+    let expires_at = fixture.chain_time().await + 86_400;
+    fixture
+        .attest_for(
+            owner,
+            wallet,
+            commitment.root(),
+            evidence("document"),
+            expires_at,
+        )
+        .await;
+
+    let session = fixture.session(&ALL_FIELDS).await;
+    let mut submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    submission.subject = wallet;
+    resign(&mut submission, owner);
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    assert_eq!(verdict.outcome, Outcome::Approved, "{:?}", verdict.reasons);
+    assert_eq!(verdict.subject, Some(wallet));
+
+    // The wallet refuses another key's signature.
+    let session = fixture.session(&ALL_FIELDS).await;
+    let mut submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    submission.subject = wallet;
+    resign(&mut submission, &PrivateKeySigner::random());
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    assert_eq!(verdict.reasons, [Reason::SignerMismatch]);
+
+    // Garbage is put to the wallet too, which refuses it.
+    submission.signature = Bytes::from(vec![1; 100]);
+    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    assert_eq!(verdict.reasons, [Reason::BadSignature]);
+}
+
+#[tokio::test]
+async fn many_submissions_are_verified_together_in_order() {
+    let (fixture, session, commitment) = attested().await;
+    let other = fixture.session(&ALL_FIELDS).await;
+    let mut forged = fixture.submission(&other, &commitment, &ALL_FIELDS);
+    forged.signature = sign(&fixture.devnet.certifier, forged.signing_hash());
+    let jsons = vec![
+        to_json(&fixture.submission(&session, &commitment, &ALL_FIELDS)),
+        b"garbage".to_vec(),
+        to_json(&forged),
+    ];
+    let verdicts = fixture
+        .verifier
+        .verify_many(&jsons, &Policy::default())
+        .await
+        .unwrap();
+    let reasons: Vec<_> = verdicts
+        .iter()
+        .map(|verdict| verdict.reasons.clone())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            vec![],
+            vec![Reason::Malformed],
+            vec![Reason::SignerMismatch]
+        ]
+    );
+}
