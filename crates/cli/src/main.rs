@@ -29,6 +29,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Print the Merkle root of a claim list, request or credential file.
     Hash(cmd::hash::Args),
+    /// The person's wallet: keys, requests, credentials, consent and withdrawal.
+    User(cmd::user::Args),
 }
 
 impl Command {
@@ -37,6 +39,7 @@ impl Command {
             Self::Devnet(args) => args.run(json).await,
             Self::Demo(args) => args.run(json).await,
             Self::Hash(args) => args.run(json),
+            Self::User(args) => args.run(json).await,
         }
     }
 }

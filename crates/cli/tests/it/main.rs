@@ -2,4 +2,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod hash;
+mod user;
 mod util;

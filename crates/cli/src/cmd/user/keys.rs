@@ -1,0 +1,40 @@
+//! `kyc user new`: the wallet's key.
+
+use serde_json::json;
+
+use super::{print_json, UserWalletArgs};
+
+/// Create the wallet's key, encrypted with a password, in the wallet folder.
+///
+/// With --private-key, the given key is stored instead of a fresh one. Refuses a wallet
+/// that already has a key.
+#[derive(Debug, clap::Args)]
+pub(crate) struct NewArgs {
+    #[command(flatten)]
+    wallet: UserWalletArgs,
+}
+
+impl NewArgs {
+    pub(crate) fn run(self, json: bool) -> anyhow::Result<()> {
+        let wallet = self.wallet.open()?;
+        if wallet.has_key() {
+            return Err(kyc_wallet::Error::KeyExists(wallet.keystore_path()).into());
+        }
+        let password = self.wallet.password("new keystore password: ", true)?;
+        let address = match self.wallet.private_key()? {
+            Some(signer) => {
+                wallet.store_key(&signer, &password)?;
+                signer.address()
+            }
+            None => wallet.create_key(&password)?.address(),
+        };
+        let keystore = wallet.keystore_path();
+        if json {
+            print_json(&json!({ "address": address.to_string(), "keystore": keystore }));
+        } else {
+            println!("address  {address}");
+            println!("keystore {}", keystore.display());
+        }
+        Ok(())
+    }
+}

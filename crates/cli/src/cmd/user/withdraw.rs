@@ -1,0 +1,175 @@
+//! `kyc user withdraw` and `kyc user withdraw-consent`.
+
+use std::path::PathBuf;
+
+use alloy::{
+    primitives::{Address, B256},
+    providers::Provider,
+};
+use anyhow::{bail, Context};
+use kyc_core::files::JsonFile;
+use kyc_wallet::{
+    chain::RegistryClient, http::ServiceClient, withdraw::prepare_withdraw,
+    withdraw::SignedConsentWithdrawal, Wallet,
+};
+use serde_json::json;
+
+use super::{parse_duration, print_json, show_time, unix_now, UserWalletArgs};
+use crate::opts::RpcArgs;
+
+/// Withdraw a certifier's attestation of you: sign a Withdraw, then either send
+/// withdrawBySig yourself (--send, paying gas) or write a relay file that the certifier
+/// (or anyone) relays with `kyc certifier relay FILE`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("delivery").required(true).args(["send", "relay_out"])))]
+pub(crate) struct WithdrawArgs {
+    /// The certifier whose attestation to withdraw.
+    #[arg(long)]
+    certifier: Address,
+
+    /// The registry [default: the one of the wallet's credential from that certifier].
+    #[arg(long, env = "KYC_REGISTRY")]
+    registry: Option<Address>,
+
+    /// How long the signed withdrawal stays valid.
+    #[arg(long, default_value = "10d", value_parser = parse_duration)]
+    deadline: std::time::Duration,
+
+    /// Send withdrawBySig now, paying the gas from the signing key.
+    #[arg(long)]
+    send: bool,
+
+    /// Write the signed withdrawal to this file for a relayer.
+    #[arg(long, value_name = "FILE")]
+    relay_out: Option<PathBuf>,
+
+    #[command(flatten)]
+    rpc: RpcArgs,
+
+    #[command(flatten)]
+    wallet: UserWalletArgs,
+}
+
+impl WithdrawArgs {
+    pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
+        let wallet = self.wallet.open()?;
+        let signer = self.wallet.signer(&wallet)?;
+        let provider = if self.send {
+            self.rpc.signing_provider(signer.clone())?
+        } else {
+            self.rpc.provider()?
+        };
+        let registry_address = match self.registry {
+            Some(registry) => registry,
+            None => {
+                let chain_id = provider
+                    .get_chain_id()
+                    .await
+                    .with_context(|| format!("cannot reach the chain at {}", self.rpc.rpc_url))?;
+                registry_of(&wallet, chain_id, self.certifier)?
+            }
+        };
+        let registry = RegistryClient::connect(provider, registry_address).await?;
+        let deadline = unix_now()? + self.deadline.as_secs();
+        let relay = prepare_withdraw(&registry, &signer, self.certifier, deadline).await?;
+        if let Some(out) = &self.relay_out {
+            std::fs::write(out, relay.to_json()?)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            if json {
+                print_json(&json!({
+                    "relay_file": out,
+                    "subject": relay.subject.to_string(),
+                    "certifier": relay.certifier.to_string(),
+                    "nonce": relay.nonce,
+                    "deadline": relay.deadline,
+                }));
+            } else {
+                println!(
+                    "wrote the signed withdrawal to {}: valid until {}, relay it with `kyc certifier relay`",
+                    out.display(),
+                    show_time(relay.deadline)
+                );
+            }
+            return Ok(());
+        }
+        let tx_hash = registry.withdraw_by_sig(&relay).await?;
+        if json {
+            print_json(&json!({
+                "withdrawn": true,
+                "subject": relay.subject.to_string(),
+                "certifier": relay.certifier.to_string(),
+                "tx_hash": tx_hash,
+            }));
+        } else {
+            println!(
+                "withdrew the attestation of {} by {} in transaction {tx_hash}",
+                relay.subject, relay.certifier
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The one registry on `chain_id` where the wallet holds a credential from `certifier`.
+fn registry_of(wallet: &Wallet, chain_id: u64, certifier: Address) -> anyhow::Result<Address> {
+    let mut registries: Vec<Address> = wallet
+        .credentials()?
+        .iter()
+        .filter(|credential| credential.chain_id == chain_id && credential.certifier == certifier)
+        .map(|credential| credential.registry)
+        .collect();
+    registries.sort();
+    registries.dedup();
+    match registries.as_slice() {
+        [registry] => Ok(*registry),
+        [] => bail!(
+            "the wallet holds no credential from {certifier} on chain {chain_id}: give --registry"
+        ),
+        _ => bail!("credentials from {certifier} name several registries: give --registry"),
+    }
+}
+
+/// Ask a service to delete what it received under a registration: sign a
+/// ConsentWithdrawal and post it to the service named in the consent log.
+#[derive(Debug, clap::Args)]
+pub(crate) struct WithdrawConsentArgs {
+    /// The registration ID of the consent, as `kyc user consents` lists it.
+    registration_id: B256,
+
+    #[command(flatten)]
+    wallet: UserWalletArgs,
+}
+
+impl WithdrawConsentArgs {
+    pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
+        let wallet = self.wallet.open()?;
+        let log = wallet.consent_log();
+        let consent = log.find(self.registration_id)?;
+        let signer = self.wallet.signer(&wallet)?;
+        let signed_at = unix_now()?;
+        let withdrawal = SignedConsentWithdrawal::sign(
+            &signer,
+            consent.registration_id,
+            &consent.service,
+            signed_at,
+            consent.chain_id,
+            consent.registry,
+        )?;
+        let answer = ServiceClient::new()?.withdraw_consent(&withdrawal).await?;
+        log.mark_withdrawn(consent.registration_id, signed_at)?;
+        if json {
+            print_json(&json!({
+                "registration_id": consent.registration_id,
+                "service": consent.service,
+                "withdrawn_at": signed_at,
+                "answer": answer,
+            }));
+        } else {
+            println!(
+                "{} ({}) accepted the withdrawal of registration {}",
+                consent.name, consent.service, consent.registration_id
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,522 @@
+//! `kyc user`: the person's whole journey through the binary, against anvil and a small
+//! local service, and the refusals a person meets on the way.
+
+use std::{
+    io::Cursor,
+    path::{Path, PathBuf},
+    process::Output,
+    sync::{Arc, Mutex},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use alloy::primitives::{B256, U256};
+use axum::{http::StatusCode, routing::post, Json, Router};
+use kyc_core::{
+    evidence::Evidence,
+    files::{Credential, FormatVersion, JsonFile, Request, Submission},
+    signature::recover_signer,
+    uri::RegistrationUri,
+};
+use kyc_test_utils::Devnet;
+use kyc_wallet::{chain::RegistryClient, withdraw::WithdrawRelay};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::util::{kyc, stderr, stdout};
+
+const CLAIMS: &str = r#"{
+    "given_name": " Hanako ",
+    "family_name": "Quixotebridge",
+    "birthdate": "1987-06-05",
+    "nationality": "jp"
+}"#;
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A devnet and a wallet folder with a password file.
+struct Person {
+    devnet: Devnet,
+    dir: TempDir,
+}
+
+impl Person {
+    async fn start() -> Self {
+        let person = Self {
+            devnet: Devnet::start().await,
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(person.path("password"), "correct horse battery\n").unwrap();
+        person
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `kyc user ARGS` with this wallet, password file and chain, given as the environment.
+    fn user(&self, args: &[&str]) -> Output {
+        kyc()
+            .arg("user")
+            .args(args)
+            .env("KYC_WALLET", self.path("wallet"))
+            .env("KYC_PASSWORD_FILE", self.path("password"))
+            .env("ETH_RPC_URL", self.devnet.anvil.endpoint())
+            .output()
+            .unwrap()
+    }
+
+    fn user_ok(&self, args: &[&str]) -> String {
+        let output = self.user(args);
+        assert!(
+            output.status.success(),
+            "kyc user {args:?}: {}",
+            stderr(&output)
+        );
+        stdout(&output)
+    }
+
+    fn user_json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        serde_json::from_str(&self.user_ok(&args)).unwrap()
+    }
+
+    /// A one-line refusal; returns the line.
+    fn user_refused(&self, args: &[&str]) -> String {
+        let output = self.user(args);
+        assert!(
+            !output.status.success(),
+            "kyc user {args:?} succeeded: {}",
+            stdout(&output)
+        );
+        let message = stderr(&output);
+        assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+        assert!(message.starts_with("error: "), "{message}");
+        message
+    }
+
+    /// The subject's key in the wallet's keystore, then a request to the devnet certifier.
+    fn request(&self) -> Request {
+        let key = self.devnet.subject.to_bytes().to_string();
+        let new = self.user_json(&["new", "--private-key", &key]);
+        assert_eq!(new["address"], self.devnet.subject.address().to_string());
+        let out = self.path("request.json");
+        let made = self.user_json(&[
+            "request",
+            "--claims",
+            self.write("claims.json", CLAIMS).to_str().unwrap(),
+            "--certifier",
+            &self.devnet.certifier.address().to_string(),
+            "--registry",
+            &self.devnet.registry.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(made["changed"], json!(["given_name", "nationality"]));
+        Request::from_json(&std::fs::read_to_string(out).unwrap()).unwrap()
+    }
+
+    /// The certifier attests the request and writes the credential file.
+    async fn attest(&self, request: &Request) -> PathBuf {
+        let registry = self.devnet.registry_for(self.devnet.certifier.clone());
+        let evidence = Evidence::DOCUMENT | Evidence::FACE;
+        let receipt = registry
+            .attest(
+                request.subject,
+                request.root,
+                evidence.bits(),
+                unix_now() + 365 * 86_400,
+                request.deadline,
+                request.signature.clone(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        let stored = registry
+            .attestation(request.subject, request.certifier)
+            .call()
+            .await
+            .unwrap();
+        let credential = Credential {
+            version: FormatVersion,
+            chain_id: request.chain_id,
+            registry: request.registry,
+            subject: request.subject,
+            certifier: request.certifier,
+            claims: request.claims.clone(),
+            root: request.root,
+            evidence,
+            issued_at: stored.issuedAt,
+            expires_at: stored.expiresAt,
+            tx_hash: receipt.transaction_hash,
+            block_number: receipt.block_number.unwrap(),
+        };
+        self.write("credential.json", &credential.to_json().unwrap())
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn code(&self, service: &str, fields: &[&str]) -> RegistrationUri {
+        RegistrationUri {
+            registration_id: B256::from(U256::from(unix_now()) << 64 | U256::from(fields.len())),
+            service: service.to_owned(),
+            name: "Ticket Shop".to_owned(),
+            callback: format!("{service}/v1/sessions/rid/submission"),
+            chain_id: self.devnet.chain_id(),
+            registry: self.devnet.registry,
+            fields: fields.iter().map(|field| (*field).to_owned()).collect(),
+            expires_at: unix_now() + 600,
+        }
+    }
+}
+
+/// A service that records what it receives and approves submissions signed by their subject.
+async fn start_service() -> (String, Arc<Mutex<Vec<String>>>) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let (on_submission, on_withdrawal) = (received.clone(), received.clone());
+    let app = Router::new()
+        .route(
+            "/v1/sessions/{rid}/submission",
+            post(move |body: String| async move {
+                on_submission.lock().unwrap().push(body.clone());
+                let submission = Submission::from_json(&body).unwrap();
+                let signer = recover_signer(submission.signing_hash(), &submission.signature);
+                if signer.ok() == Some(submission.subject) {
+                    Json(json!({ "outcome": "approved", "reasons": [] }))
+                } else {
+                    Json(json!({ "outcome": "rejected", "reasons": ["bad_signature"] }))
+                }
+            }),
+        )
+        .route(
+            "/v1/sessions/{rid}/withdrawal",
+            post(move |body: String| async move {
+                on_withdrawal.lock().unwrap().push(body);
+                (StatusCode::OK, Json(json!({ "deleted": true })))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (origin, received)
+}
+
+fn qr_png(text: &str, path: &Path) {
+    let image = qrcode::QrCode::new(text.as_bytes())
+        .unwrap()
+        .render::<image::Luma<u8>>()
+        .build();
+    let mut bytes = Cursor::new(Vec::new());
+    image::DynamicImage::ImageLuma8(image)
+        .write_to(&mut bytes, image::ImageFormat::Png)
+        .unwrap();
+    std::fs::write(path, bytes.into_inner()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_import_show_scan_consent_and_withdraw_consent() {
+    let person = Person::start().await;
+    let request = person.request();
+    let credential_file = person.attest(&request).await;
+
+    let imported = person.user_json(&["import", credential_file.to_str().unwrap()]);
+    assert_eq!(imported["imported"], request.root.to_string());
+    let shown = person.user_json(&["show"]);
+    let listed = &shown["credentials"][0];
+    assert_eq!(listed["status"], "active");
+    assert_eq!(
+        listed["certifier"],
+        person.devnet.certifier.address().to_string()
+    );
+    assert_eq!(listed["evidence"], json!(["document", "face"]));
+    assert_eq!(
+        listed["fields"],
+        json!(["birthdate", "family_name", "given_name", "nationality"])
+    );
+
+    let (origin, received) = start_service().await;
+    let code = person.code(&origin, &["birthdate", "nationality"]);
+    let uri = code.to_uri_string();
+
+    // Scanned from the URI and from a QR code image alike.
+    let png = person.path("code.png");
+    qr_png(&uri, &png);
+    for source in [vec![uri.as_str()], vec!["--image", png.to_str().unwrap()]] {
+        let scanned = person.user_json(&[&["scan"], source.as_slice()].concat());
+        assert_eq!(scanned["name"], "Ticket Shop");
+        assert_eq!(scanned["service"], origin);
+        assert_eq!(scanned["registration_id"], code.registration_id.to_string());
+        assert_eq!(scanned["fields"], json!(["birthdate", "nationality"]));
+        assert_eq!(scanned["credentials"][0]["missing_fields"], json!([]));
+    }
+    let human = person.user_ok(&["scan", &uri]);
+    assert!(human.contains(&code.registration_id.to_string()), "{human}");
+
+    // Without a terminal to confirm on, nothing is signed without --yes.
+    let refusal = person.user_refused(&["consent", &uri, "--submit"]);
+    assert!(refusal.contains("--yes"), "{refusal}");
+    assert!(received.lock().unwrap().is_empty());
+
+    // Submitted: the service gets exactly the asked fields and approves.
+    let sent = person.user_json(&["consent", &uri, "--submit", "--yes"]);
+    assert_eq!(sent["verdict"]["outcome"], "approved");
+    assert_eq!(sent["fields"], json!(["birthdate", "nationality"]));
+    let body = received.lock().unwrap()[0].clone();
+    let submission = Submission::from_json(&body).unwrap();
+    let disclosed: Vec<&str> = submission.disclosed().map(|c| c.key.as_str()).collect();
+    assert_eq!(disclosed, ["birthdate", "nationality"]);
+    for hidden in request
+        .claims
+        .iter()
+        .filter(|c| !disclosed.contains(&c.key.as_str()))
+    {
+        assert!(!body.contains(&hidden.value), "{} leaked", hidden.key);
+        assert!(
+            !body.contains(&hidden.salt.to_string()[2..]),
+            "the salt of {} leaked",
+            hidden.key
+        );
+    }
+
+    // Written to a file with fewer fields: only the nationality and its salt are in it.
+    let second = person.code(&origin, &["birthdate", "nationality", "family_name"]);
+    let out = person.path("submission.json");
+    person.user_ok(&[
+        "consent",
+        &second.to_uri_string(),
+        "--fields",
+        "nationality",
+        "--out",
+        out.to_str().unwrap(),
+        "--yes",
+    ]);
+    let file = std::fs::read_to_string(&out).unwrap();
+    for claim in &request.claims {
+        let salt = claim.salt.to_string();
+        if claim.key == "nationality" {
+            assert!(file.contains(&claim.value) && file.contains(&salt));
+        } else {
+            assert!(!file.contains(&claim.value), "{} leaked", claim.key);
+            assert!(
+                !file.contains(&salt[2..]),
+                "the salt of {} leaked",
+                claim.key
+            );
+        }
+    }
+
+    let log = person.user_json(&["consents"]);
+    let consents = log["consents"].as_array().unwrap();
+    assert_eq!(consents.len(), 2);
+    assert_eq!(consents[0]["outcome"], "approved");
+    assert_eq!(consents[0]["service"], origin);
+    assert_eq!(
+        consents[0]["registration_id"],
+        code.registration_id.to_string()
+    );
+    assert_eq!(consents[0]["fields"], json!(["birthdate", "nationality"]));
+    assert_eq!(consents[1]["outcome"], "written");
+    assert_eq!(consents[1]["fields"], json!(["nationality"]));
+
+    // Withdrawing the first consent posts a signed withdrawal and marks the log.
+    let rid = code.registration_id.to_string();
+    person.user_ok(&["withdraw-consent", &rid]);
+    let withdrawal: Value = serde_json::from_str(&received.lock().unwrap()[1]).unwrap();
+    assert_eq!(withdrawal["registration_id"], rid);
+    assert_eq!(withdrawal["subject"], request.subject.to_string());
+    let log = person.user_json(&["consents"]);
+    assert!(log["consents"][0]["withdrawn_at"].is_u64());
+    assert!(log["consents"][1].get("withdrawn_at").is_none());
+    let refusal = person.user_refused(&["withdraw-consent", &B256::repeat_byte(9).to_string()]);
+    assert!(refusal.contains("no consent"), "{refusal}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_codes_are_refused_with_a_reason() {
+    let person = Person::start().await;
+    let request = person.request();
+    person.user_ok(&["import", person.attest(&request).await.to_str().unwrap()]);
+    let origin = "https://shop.example";
+
+    let mut expired = person.code(origin, &["birthdate"]);
+    expired.expires_at = unix_now() - 5;
+    let refusal = person.user_refused(&["scan", &expired.to_uri_string()]);
+    assert!(refusal.contains("expired"), "{refusal}");
+    let refusal = person.user_refused(&["consent", &expired.to_uri_string(), "--yes", "--submit"]);
+    assert!(refusal.contains("expired"), "{refusal}");
+
+    let mut elsewhere = person.code(origin, &["birthdate"]);
+    elsewhere.callback = "https://collector.example/v1/sessions/rid/submission".to_owned();
+    let refusal = person.user_refused(&["scan", &elsewhere.to_uri_string()]);
+    assert!(refusal.contains("\"cb\""), "{refusal}");
+    let png = person.path("elsewhere.png");
+    qr_png(&elsewhere.to_uri_string(), &png);
+    let refusal = person.user_refused(&["scan", "--image", png.to_str().unwrap()]);
+    assert!(refusal.contains("\"cb\""), "{refusal}");
+
+    let mut other_chain = person.code(origin, &["birthdate"]);
+    other_chain.chain_id += 1;
+    let refusal =
+        person.user_refused(&["consent", &other_chain.to_uri_string(), "--yes", "--submit"]);
+    assert!(refusal.contains("no credential"), "{refusal}");
+
+    let mut other_registry = person.code(origin, &["birthdate"]);
+    other_registry.registry = alloy::primitives::Address::repeat_byte(0x77);
+    let refusal = person.user_refused(&["scan", &other_registry.to_uri_string()]);
+    assert!(refusal.contains("no credential"), "{refusal}");
+
+    let lacking = person.code(origin, &["birthdate", "document.number"]);
+    let refusal = person.user_refused(&["consent", &lacking.to_uri_string(), "--yes", "--submit"]);
+    assert!(refusal.contains("document.number"), "{refusal}");
+    let not_asked = person.code(origin, &["birthdate"]);
+    let refusal = person.user_refused(&[
+        "consent",
+        &not_asked.to_uri_string(),
+        "--fields",
+        "birthdate,family_name",
+        "--yes",
+        "--submit",
+    ]);
+    assert!(refusal.contains("family_name was not asked"), "{refusal}");
+    assert!(person.user_json(&["consents"])["consents"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    let refusal = person.user_refused(&["scan", "kycanchor://register?v=1"]);
+    assert!(refusal.contains("missing"), "{refusal}");
+    let garbage = person.write("garbage.png", "not an image");
+    let refusal = person.user_refused(&["scan", "--image", garbage.to_str().unwrap()]);
+    assert!(refusal.contains("image"), "{refusal}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdraw_by_relay_file_and_by_sending() {
+    let person = Person::start().await;
+    let request = person.request();
+    person.user_ok(&["import", person.attest(&request).await.to_str().unwrap()]);
+    let certifier = person.devnet.certifier.address().to_string();
+
+    let relay_path = person.path("withdraw.json");
+    person.user_ok(&[
+        "withdraw",
+        "--certifier",
+        &certifier,
+        "--relay-out",
+        relay_path.to_str().unwrap(),
+    ]);
+    let relay = WithdrawRelay::from_json(&std::fs::read_to_string(&relay_path).unwrap()).unwrap();
+    assert_eq!(relay.subject, request.subject);
+    assert_eq!(relay.nonce, 1);
+    // The certifier relays it, paying the gas.
+    let registry = RegistryClient::connect(
+        person.devnet.provider(person.devnet.certifier.clone()),
+        person.devnet.registry,
+    )
+    .await
+    .unwrap();
+    registry.withdraw_by_sig(&relay).await.unwrap();
+    assert_eq!(
+        person.user_json(&["show"])["credentials"][0]["status"],
+        "withdrawn"
+    );
+    let refusal = person.user_refused(&["withdraw", "--certifier", &certifier, "--send"]);
+    assert!(refusal.contains("nothing to withdraw"), "{refusal}");
+
+    // Attested again, then withdrawn by the subject's own transaction.
+    let again = person.user_ok(&[
+        "request",
+        "--claims",
+        person.path("claims.json").to_str().unwrap(),
+        "--certifier",
+        &certifier,
+        "--registry",
+        &person.devnet.registry.to_string(),
+        "--out",
+        person.path("request2.json").to_str().unwrap(),
+    ]);
+    assert!(again.contains("normalised given_name"), "{again}");
+    let request2 =
+        Request::from_json(&std::fs::read_to_string(person.path("request2.json")).unwrap())
+            .unwrap();
+    person.user_ok(&["import", person.attest(&request2).await.to_str().unwrap()]);
+    let sent = person.user_json(&["withdraw", "--certifier", &certifier, "--send"]);
+    assert_eq!(sent["withdrawn"], true);
+    let shown = person.user_json(&["show"]);
+    let status_of = |root: B256| {
+        shown["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|credential| credential["root"] == root.to_string())
+            .map(|credential| credential["status"].clone())
+    };
+    assert_eq!(status_of(request.root), Some(json!("replaced")));
+    assert_eq!(status_of(request2.root), Some(json!("withdrawn")));
+
+    // One of --send and --relay-out is required.
+    let output = person.user(&["withdraw", "--certifier", &certifier]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("--relay-out"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn keys_passwords_and_claims_are_refused_in_one_line() {
+    let person = Person::start().await;
+    let created = person.user_json(&["new"]);
+    let address = created["address"].as_str().unwrap().to_owned();
+    assert!(Path::new(created["keystore"].as_str().unwrap()).exists());
+    let refusal = person.user_refused(&["new"]);
+    assert!(refusal.contains("already has a key"), "{refusal}");
+
+    person.write("password", "wrong\n");
+    let refusal = person.user_refused(&["withdraw-consent", &B256::repeat_byte(1).to_string()]);
+    assert!(refusal.contains("no consent"), "{refusal}");
+    let claims = person.write(
+        "claims.json",
+        r#"{"birthdate": "1987-02-30", "nationality": "Japan", "given_name": "Hanako"}"#,
+    );
+    let (certifier, registry) = (
+        person.devnet.certifier.address().to_string(),
+        person.devnet.registry.to_string(),
+    );
+    let args = [
+        "request",
+        "--claims",
+        claims.to_str().unwrap(),
+        "--certifier",
+        &certifier,
+        "--registry",
+        &registry,
+    ];
+    let refusal = person.user_refused(&args);
+    assert!(
+        refusal.contains("birthdate") && refusal.contains("nationality"),
+        "{refusal}"
+    );
+    for value in ["1987-02-30", "Japan", "Hanako"] {
+        assert!(!refusal.contains(value), "{refusal}");
+    }
+
+    person.write("claims.json", CLAIMS);
+    let refusal = person.user_refused(&args);
+    assert!(refusal.contains("wrong password"), "{refusal}");
+    assert!(!refusal.contains("wrong\n"));
+    assert!(!address.is_empty());
+}
