@@ -1,0 +1,69 @@
+//! Request files in, credential files out.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use kyc_core::files::{Credential, JsonFile, Request};
+
+use crate::{queue::private_file, Error, Result};
+
+/// The request files named by `inputs`: each file as given, each folder's `*.json`
+/// files in name order.
+pub fn request_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .map_err(Error::io(input))?
+                .map(|entry| entry.map(|entry| entry.path()))
+                .collect::<std::io::Result<_>>()
+                .map_err(Error::io(input))?;
+            found
+                .retain(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "json"));
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Reads and checks a request file (canonical claims, root); the chain checks are
+/// [`check_request`](crate::check::check_request)'s.
+pub fn read_request(path: &Path) -> Result<Request> {
+    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+    Request::from_json(&text).map_err(|source| Error::InvalidFile {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The credential's file name: the subject's checksummed address.
+pub fn credential_path(dir: &Path, credential: &Credential) -> PathBuf {
+    dir.join(format!("{}.json", credential.subject.to_checksum(None)))
+}
+
+/// Writes a credential into `dir` (created if missing) as `<subject>.json`, readable by
+/// its owner only, replacing the file atomically.
+pub fn write_credential(dir: &Path, credential: &Credential) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    let path = credential_path(dir, credential);
+    let partial = path.with_extension("json.partial");
+    let json = credential.to_json()?;
+    match std::fs::remove_file(&partial) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            return Err(Error::io(&partial)(error))
+        }
+        _ => {}
+    }
+    let mut file = private_file(&partial)?;
+    file.write_all(json.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
+        .map_err(Error::io(&partial))?;
+    std::fs::rename(&partial, &path).map_err(Error::io(&path))?;
+    Ok(path)
+}

@@ -1,0 +1,135 @@
+//! The registry's owner side: deploying it, adding and removing certifiers, and
+//! reading what it holds about a subject.
+
+use alloy::{
+    primitives::{Address, B256},
+    providers::{DynProvider, Provider},
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
+use kyc_contracts::{KycRegistry, Status};
+use kyc_core::evidence::Evidence;
+
+use crate::{chain::Confirmed, Chain, Error, Result};
+
+/// Deploys a `KycRegistry` owned by `owner` (the account `provider` signs as) and
+/// returns its address once the deployment is mined.
+pub async fn deploy_registry(provider: &DynProvider, owner: Address) -> Result<Address> {
+    KycRegistry::deploy_builder(provider, owner)
+        .from(owner)
+        .deploy()
+        .await
+        .map_err(Error::contract("deploying the registry"))
+}
+
+/// Adds `certifier` under a display name; the chain's account must own the registry.
+pub async fn add_certifier(chain: &Chain, certifier: Address, name: &str) -> Result<Confirmed> {
+    let call = chain
+        .registry()
+        .addCertifier(certifier, name.to_owned())
+        .from(chain.account());
+    chain.transact(call, "adding the certifier").await
+}
+
+/// Removes `certifier`; its attestations stop counting. Owner only.
+pub async fn remove_certifier(chain: &Chain, certifier: Address) -> Result<Confirmed> {
+    let call = chain
+        .registry()
+        .removeCertifier(certifier)
+        .from(chain.account());
+    chain.transact(call, "removing the certifier").await
+}
+
+/// One certifier's attestation of a subject, as the registry holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertifierAttestation {
+    /// The certifier.
+    pub certifier: Address,
+    /// Its display name; empty once removed.
+    pub certifier_name: String,
+    /// Whether it is a current certifier.
+    pub current: bool,
+    /// The attested root (zero when none).
+    pub root: B256,
+    /// The attestation's status.
+    pub status: Status,
+    /// How the certifier checked the person.
+    pub evidence: Evidence,
+    /// When it was recorded.
+    pub issued_at: u64,
+    /// When it lapses.
+    pub expires_at: u64,
+    /// The pair's next nonce.
+    pub nonce: u64,
+    /// The registry's `isVerified(subject, certifier, 0)`: active, unexpired, current certifier.
+    pub verified: bool,
+}
+
+/// The attestations of `subject`: by `certifier` when given (even if there is none),
+/// else by every certifier ever added that holds one.
+pub async fn attestations_of(
+    chain: &Chain,
+    subject: Address,
+    certifier: Option<Address>,
+) -> Result<Vec<CertifierAttestation>> {
+    let explicit = certifier;
+    let certifiers = match explicit {
+        Some(certifier) => vec![certifier],
+        None => known_certifiers(chain).await?,
+    };
+    let mut found = Vec::new();
+    for certifier in certifiers {
+        let pair = chain.pair(subject, certifier).await?;
+        if pair.status == Status::None && explicit.is_none() {
+            continue;
+        }
+        let registry = chain.registry();
+        let action = "reading the registry";
+        let certifier_name = registry
+            .certifierName(certifier)
+            .call()
+            .await
+            .map_err(Error::contract(action))?;
+        let verified = registry
+            .isVerified(subject, certifier, 0)
+            .call()
+            .await
+            .map_err(Error::contract(action))?;
+        found.push(CertifierAttestation {
+            certifier,
+            current: !certifier_name.is_empty(),
+            certifier_name,
+            root: pair.root,
+            status: pair.status,
+            evidence: Evidence::from_bits(pair.evidence)?,
+            issued_at: pair.issued_at,
+            expires_at: pair.expires_at,
+            nonce: pair.nonce,
+            verified,
+        });
+    }
+    Ok(found)
+}
+
+/// Every certifier the registry ever added, in the order of their first addition.
+pub async fn known_certifiers(chain: &Chain) -> Result<Vec<Address>> {
+    let filter = Filter::new()
+        .address(chain.registry_address())
+        .event_signature(KycRegistry::CertifierAdded::SIGNATURE_HASH)
+        .from_block(0);
+    let logs = chain
+        .provider()
+        .get_logs(&filter)
+        .await
+        .map_err(Error::rpc("reading certifier events"))?;
+    let mut certifiers = Vec::new();
+    for log in logs {
+        if let Ok(added) = log.log_decode::<KycRegistry::CertifierAdded>() {
+            let certifier = added.inner.data.certifier;
+            if !certifiers.contains(&certifier) {
+                certifiers.push(certifier);
+            }
+        }
+    }
+    Ok(certifiers)
+}

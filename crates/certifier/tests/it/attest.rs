@@ -1,0 +1,189 @@
+//! The batch engine: chunks, several transactions in flight, refusals isolated, reruns
+//! that recognise what is already on chain.
+
+use std::collections::HashMap;
+
+use alloy::signers::local::PrivateKeySigner;
+use kyc_certifier::{
+    attest::{attest_batch, AttestOptions, Disposition, Item, Journal, Outcome},
+    Error,
+};
+use kyc_contracts::Status;
+use kyc_core::files::Request;
+
+use crate::fixtures::{options, person, sign, Fixture};
+
+/// A journal that keeps every outcome in memory.
+#[derive(Default)]
+pub(crate) struct Collect {
+    pub(crate) outcomes: HashMap<usize, Outcome>,
+}
+
+impl Journal<usize> for Collect {
+    async fn record(&mut self, key: &usize, outcome: Outcome) -> kyc_certifier::Result<()> {
+        assert!(
+            self.outcomes.insert(*key, outcome).is_none(),
+            "one outcome per request"
+        );
+        Ok(())
+    }
+}
+
+async fn requests(fixture: &Fixture, count: usize) -> Vec<Item<usize>> {
+    let mut items = Vec::new();
+    for key in 0..count {
+        let request = fixture
+            .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
+            .await;
+        items.push(Item { key, request });
+    }
+    items
+}
+
+fn small_chunks() -> AttestOptions {
+    AttestOptions {
+        chunk_size: 7,
+        in_flight: 3,
+        ..options()
+    }
+}
+
+#[tokio::test]
+async fn a_batch_goes_out_in_chunks_and_a_rerun_sends_nothing() {
+    let fixture = Fixture::start().await;
+    let items = requests(&fixture, 30).await;
+    let mut first = Collect::default();
+    let summary = attest_batch(&fixture.chain, items.clone(), &small_chunks(), &mut first)
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.attested, summary.failed, summary.transactions),
+        (30, 0, 5)
+    );
+    assert!(summary.gas_used > 0);
+
+    let me = fixture.certifier.address();
+    for item in &items {
+        let pair = fixture.chain.pair(item.request.subject, me).await.unwrap();
+        assert_eq!(
+            (pair.root, pair.status, pair.nonce),
+            (item.request.root, Status::Active, 1)
+        );
+    }
+
+    let mut second = Collect::default();
+    let summary = attest_batch(&fixture.chain, items.clone(), &small_chunks(), &mut second)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            summary.attested,
+            summary.already_on_chain,
+            summary.transactions
+        ),
+        (0, 30, 0)
+    );
+    for key in 0..30 {
+        let (Some(Outcome::Attested(before)), Some(Outcome::Attested(after))) =
+            (first.outcomes.get(&key), second.outcomes.get(&key))
+        else {
+            panic!("request {key} attested in both runs");
+        };
+        assert!(after.already_on_chain);
+        assert_eq!(
+            before.credential, after.credential,
+            "the same credential, original transaction"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_request_is_isolated_and_the_rest_attested() {
+    let fixture = Fixture::start().await;
+    let mut items = requests(&fixture, 9).await;
+    // Signed by someone else: passes no check, but the engine is asked directly.
+    let forged: &mut Request = &mut items[4].request;
+    forged.signature = sign(&PrivateKeySigner::random(), forged.signing_hash()).into();
+    let mut journal = Collect::default();
+    let summary = attest_batch(&fixture.chain, items, &options(), &mut journal)
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (8, 1));
+    let Some(Outcome::Failed(failure)) = journal.outcomes.get(&4) else {
+        panic!("the forged request fails");
+    };
+    assert_eq!(failure.disposition, Disposition::Retry);
+    assert!(
+        failure.reason.contains("the signature is not")
+            && failure.reason.contains("registry refused"),
+        "{}",
+        failure.reason
+    );
+}
+
+#[tokio::test]
+async fn chunks_shrink_to_fit_the_block() {
+    // A 3,000,000 gas block: a transaction may use 1,500,000, fewer than 40 attestations.
+    let fixture = Fixture::with_anvil(|anvil| anvil.args(["--gas-limit", "3000000"])).await;
+    let items = requests(&fixture, 40).await;
+    let mut journal = Collect::default();
+    let options = AttestOptions {
+        chunk_size: 40,
+        ..options()
+    };
+    let summary = attest_batch(&fixture.chain, items, &options, &mut journal)
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (40, 0));
+    assert!(summary.transactions >= 2, "{summary:?}");
+}
+
+#[tokio::test]
+async fn two_requests_of_one_subject_in_one_run() {
+    let fixture = Fixture::start().await;
+    let subject = PrivateKeySigner::random();
+    let items = vec![
+        Item {
+            key: 0,
+            request: fixture.request(&subject, &person("Yamada", "TK1")).await,
+        },
+        Item {
+            key: 1,
+            request: fixture.request(&subject, &person("Yamada", "TK2")).await,
+        },
+    ];
+    let mut journal = Collect::default();
+    let summary = attest_batch(&fixture.chain, items, &options(), &mut journal)
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (1, 1));
+    let Some(Outcome::Failed(failure)) = journal.outcomes.get(&1) else {
+        panic!("the second request fails");
+    };
+    assert!(failure.reason.contains("another request of"));
+}
+
+#[tokio::test]
+async fn bad_options_are_refused() {
+    let fixture = Fixture::start().await;
+    let mut journal = Collect::default();
+    for options in [
+        AttestOptions {
+            chunk_size: 0,
+            ..options()
+        },
+        AttestOptions {
+            in_flight: 0,
+            ..options()
+        },
+        AttestOptions {
+            valid_for: std::time::Duration::ZERO,
+            ..options()
+        },
+    ] {
+        let error = attest_batch(&fixture.chain, Vec::new(), &options, &mut journal)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::InvalidOption { .. }), "{error}");
+    }
+}

@@ -1,0 +1,579 @@
+//! The intake queue: sealed personal data, the lifecycle, retention, duplicate identities.
+
+use std::time::Duration;
+
+use alloy::signers::local::PrivateKeySigner;
+use kyc_certifier::{
+    attest::Outcome,
+    queue::{ApproveOptions, ListFilter, Queue, QueuePolicy, RequestStatus, Selection},
+    relay::revoke,
+    Error,
+};
+use kyc_contracts::Status;
+use kyc_core::files::{Credential, JsonFile};
+use tempfile::TempDir;
+
+use crate::fixtures::{options, person, Fixture};
+
+async fn open(dir: &TempDir) -> Queue {
+    let path = dir.path().join("queue.db");
+    Queue::open(&path, &Queue::default_key_path(&path))
+        .await
+        .unwrap()
+}
+
+fn approve_options(dir: &TempDir) -> ApproveOptions {
+    ApproveOptions {
+        attest: options(),
+        out_dir: dir.path().join("credentials"),
+        rebind: false,
+    }
+}
+
+/// The queue database and its write-ahead log, as bytes.
+fn database_bytes(dir: &TempDir) -> Vec<u8> {
+    ["queue.db", "queue.db-wal"]
+        .iter()
+        .filter_map(|name| std::fs::read(dir.path().join(name)).ok())
+        .flatten()
+        .collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+#[tokio::test]
+async fn queued_requests_are_sealed_and_purged_without_a_trace() {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    let request = fixture
+        .request(
+            &PrivateKeySigner::random(),
+            &person("Zyxwvutsrqponm", "ZQ9876543"),
+        )
+        .await;
+    let id = queue.add(&fixture.chain, &request).await.unwrap();
+    queue.reject(id, "document photo unreadable").await.unwrap();
+
+    // At rest: neither a value nor a salt in the clear, the ciphertext present.
+    let sealed: Vec<u8> = {
+        let pool = sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}",
+            dir.path().join("queue.db").display()
+        ))
+        .await
+        .unwrap();
+        let sealed = sqlx::query_scalar("SELECT sealed FROM requests WHERE id = ?")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        sealed
+    };
+    let bytes = database_bytes(&dir);
+    assert!(!contains(&bytes, b"Zyxwvutsrqponm"));
+    assert!(!contains(&bytes, b"ZQ9876543"));
+    for claim in &request.claims {
+        assert!(!contains(&bytes, claim.salt.as_slice()));
+        assert!(!contains(&bytes, claim.salt.to_string().as_bytes()));
+    }
+    assert!(
+        contains(&bytes, &sealed[24..]),
+        "the ciphertext is in the file before the purge"
+    );
+
+    // Within retention nothing goes; past it the data goes and the audit line stays.
+    let keep = QueuePolicy::default();
+    assert_eq!(queue.maintain(&keep).await.unwrap().purged, 0);
+    let purge = QueuePolicy {
+        retention: Duration::ZERO,
+        ..keep
+    };
+    assert_eq!(queue.maintain(&purge).await.unwrap().purged, 1);
+    let entry = queue.entry(id).await.unwrap();
+    assert_eq!(entry.status, RequestStatus::Rejected);
+    assert_eq!(entry.reason.as_deref(), Some("document photo unreadable"));
+    assert_eq!((entry.subject, entry.root), (request.subject, request.root));
+    assert!(entry.data_deleted_at.is_some());
+    assert_eq!(
+        queue.list(Some(ListFilter::Deleted)).await.unwrap().len(),
+        1
+    );
+    queue.close().await;
+
+    let bytes = database_bytes(&dir);
+    assert!(
+        !contains(&bytes, &sealed[24..]),
+        "no ciphertext left in the database or its log"
+    );
+    assert!(!contains(&bytes, &sealed[..24]), "no nonce left either");
+}
+
+#[tokio::test]
+async fn a_request_is_queued_once_and_a_refused_one_not_at_all() {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    let subject = PrivateKeySigner::random();
+    let request = fixture.request(&subject, &person("Yamada", "TK1")).await;
+    let id = queue.add(&fixture.chain, &request).await.unwrap();
+    let error = queue.add(&fixture.chain, &request).await.unwrap_err();
+    assert!(
+        matches!(error, Error::AlreadyQueued { id: first, .. } if first == id),
+        "{error}"
+    );
+
+    let mut wrong = fixture
+        .request(&PrivateKeySigner::random(), &person("Sato", "TK2"))
+        .await;
+    wrong.chain_id += 1;
+    assert!(matches!(
+        queue.add(&fixture.chain, &wrong).await,
+        Err(Error::WrongChain { .. })
+    ));
+    let listed = queue.list(None).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, RequestStatus::Pending);
+
+    // Once decided, the same subject may ask again with the same nonce.
+    queue.reject(id, "blurred scan").await.unwrap();
+    let again = queue.add(&fixture.chain, &request).await.unwrap();
+    assert_ne!(again, id);
+    let error = queue.reject(id, "twice").await.unwrap_err();
+    assert!(matches!(error, Error::NotPending { .. }), "{error}");
+    assert!(matches!(
+        queue.reject(99, "x").await,
+        Err(Error::UnknownRequest(99))
+    ));
+}
+
+#[tokio::test]
+async fn the_key_file_must_match_the_queue() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("queue.db");
+    let key = Queue::default_key_path(&path);
+    Queue::open(&path, &key).await.unwrap().close().await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in [&path, &key] {
+            let mode = std::fs::metadata(file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{} is private", file.display());
+        }
+    }
+
+    let other = dir.path().join("other.key");
+    let other_db = dir.path().join("other.db");
+    Queue::open(&other_db, &other).await.unwrap().close().await;
+    let error = Queue::open(&path, &other).await.unwrap_err();
+    assert!(matches!(error, Error::WrongKey { .. }), "{error}");
+
+    let error = Queue::open(&path, &dir.path().join("missing.key"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::KeyFile { .. }), "{error}");
+    std::fs::write(&other, b"short").unwrap();
+    let error = Queue::open(&other_db, &other).await.unwrap_err();
+    assert!(error.to_string().contains("expected 64 bytes"), "{error}");
+}
+
+#[tokio::test]
+async fn requests_time_out_by_waiting_or_by_deadline() {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    let waited = fixture
+        .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
+        .await;
+    let waited = queue.add(&fixture.chain, &waited).await.unwrap();
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let short = QueuePolicy {
+        max_pending: Duration::from_secs(1),
+        ..QueuePolicy::default()
+    };
+    assert_eq!(queue.maintain(&short).await.unwrap().timed_out, 1);
+    let entry = queue.entry(waited).await.unwrap();
+    assert_eq!(entry.status, RequestStatus::TimedOut);
+    assert_eq!(
+        entry.reason.as_deref(),
+        Some("pending longer than 1 seconds")
+    );
+
+    // The chain's clock passes the deadline before approval: timed out, nothing sent.
+    let late = fixture
+        .request(&PrivateKeySigner::random(), &person("Sato", "TK2"))
+        .await;
+    let late = queue.add(&fixture.chain, &late).await.unwrap();
+    fixture.advance(3600).await;
+    let summary = queue
+        .approve(
+            &fixture.chain,
+            &Selection::Ids(vec![late]),
+            &approve_options(&dir),
+            |_, _, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((summary.failed, summary.transactions), (1, 0));
+    let entry = queue.entry(late).await.unwrap();
+    assert_eq!(entry.status, RequestStatus::TimedOut);
+    assert!(entry.reason.unwrap().contains("deadline"));
+}
+
+#[tokio::test]
+async fn approval_attests_and_writes_the_credential() {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    let subject = PrivateKeySigner::random();
+    let request = fixture.request(&subject, &person("Yamada", "TK1")).await;
+    let id = queue.add(&fixture.chain, &request).await.unwrap();
+
+    let mut heard = Vec::new();
+    let summary = queue
+        .approve(
+            &fixture.chain,
+            &Selection::AllPending,
+            &approve_options(&dir),
+            |id, who, outcome| {
+                heard.push((id, who, matches!(outcome, Outcome::Attested(_))));
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.attested, summary.failed, summary.transactions),
+        (1, 0, 1)
+    );
+    assert_eq!(heard, vec![(id, subject.address(), true)]);
+
+    let entry = queue.entry(id).await.unwrap();
+    assert_eq!(entry.status, RequestStatus::Approved);
+    let path = dir
+        .path()
+        .join("credentials")
+        .join(format!("{}.json", subject.address()));
+    let credential = Credential::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(credential.claims, request.claims);
+    assert_eq!(Some(credential.tx_hash), entry.tx_hash);
+    assert_eq!(Some(credential.block_number), entry.block_number);
+    assert_eq!(credential.evidence.names(), ["document", "face"]);
+
+    let registry = fixture.chain.registry();
+    let stored = registry
+        .attestation(subject.address(), fixture.certifier.address())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored.root, stored.issuedAt, stored.expiresAt),
+        (request.root, credential.issued_at, credential.expires_at)
+    );
+    assert!(registry
+        .isVerified(subject.address(), fixture.certifier.address(), 3)
+        .call()
+        .await
+        .unwrap());
+    assert_eq!(
+        queue
+            .list(Some(ListFilter::Status(RequestStatus::Pending)))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    let error = queue
+        .approve(
+            &fixture.chain,
+            &Selection::Ids(vec![id]),
+            &approve_options(&dir),
+            |_, _, _| {},
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::NotPending { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn one_identity_two_addresses_is_refused_unless_rebound() {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    let (first, second) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    let first_id = queue
+        .add(
+            &fixture.chain,
+            &fixture.request(&first, &person("Yamada", "TK1")).await,
+        )
+        .await
+        .unwrap();
+    queue
+        .approve(
+            &fixture.chain,
+            &Selection::AllPending,
+            &approve_options(&dir),
+            |_, _, _| {},
+        )
+        .await
+        .unwrap();
+
+    // Same passport, other name spelling, other address.
+    let second_id = queue
+        .add(
+            &fixture.chain,
+            &fixture
+                .request(&second, &person("Yamada Taro", "TK1"))
+                .await,
+        )
+        .await
+        .unwrap();
+    let summary = queue
+        .approve(
+            &fixture.chain,
+            &Selection::AllPending,
+            &approve_options(&dir),
+            |_, _, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (0, 1));
+    let entry = queue.entry(second_id).await.unwrap();
+    assert_eq!(entry.status, RequestStatus::Pending);
+    let reason = entry.reason.unwrap();
+    assert!(
+        reason.contains(&first.address().to_string()) && reason.contains("--rebind"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains("TK1"),
+        "the document number stays out of reasons: {reason}"
+    );
+
+    let rebind = ApproveOptions {
+        rebind: true,
+        ..approve_options(&dir)
+    };
+    let summary = queue
+        .approve(
+            &fixture.chain,
+            &Selection::AllPending,
+            &rebind,
+            |_, _, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (1, 0));
+    let me = fixture.certifier.address();
+    assert_eq!(
+        fixture
+            .chain
+            .pair(first.address(), me)
+            .await
+            .unwrap()
+            .status,
+        Status::Revoked
+    );
+    assert_eq!(
+        fixture
+            .chain
+            .pair(second.address(), me)
+            .await
+            .unwrap()
+            .status,
+        Status::Active
+    );
+    assert!(queue
+        .entry(first_id)
+        .await
+        .unwrap()
+        .reason
+        .unwrap()
+        .contains("rebound"));
+
+    // Once the old attestation is gone, a third address needs no rebind after its revocation.
+    let third = PrivateKeySigner::random();
+    revoke(&fixture.chain, second.address(), "test")
+        .await
+        .unwrap();
+    queue
+        .add(
+            &fixture.chain,
+            &fixture.request(&third, &person("Yamada", "TK1")).await,
+        )
+        .await
+        .unwrap();
+    let summary = queue
+        .approve(
+            &fixture.chain,
+            &Selection::AllPending,
+            &approve_options(&dir),
+            |_, _, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (1, 0));
+}
+
+#[tokio::test]
+async fn two_addresses_of_one_identity_in_one_approval() {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    let first = queue
+        .add(
+            &fixture.chain,
+            &fixture
+                .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
+                .await,
+        )
+        .await
+        .unwrap();
+    let second = queue
+        .add(
+            &fixture.chain,
+            &fixture
+                .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
+                .await,
+        )
+        .await
+        .unwrap();
+    let summary = queue
+        .approve(
+            &fixture.chain,
+            &Selection::AllPending,
+            &approve_options(&dir),
+            |_, _, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (1, 1));
+    assert_eq!(
+        queue.entry(first).await.unwrap().status,
+        RequestStatus::Approved
+    );
+    let entry = queue.entry(second).await.unwrap();
+    assert_eq!(entry.status, RequestStatus::Pending);
+    assert!(entry.reason.unwrap().contains(&format!("request #{first}")));
+}
+
+#[tokio::test]
+async fn an_outage_leaves_requests_pending_with_the_reason() {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    let id = queue
+        .add(
+            &fixture.chain,
+            &fixture
+                .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
+                .await,
+        )
+        .await
+        .unwrap();
+    let Fixture { anvil, chain, .. } = fixture;
+    drop(anvil);
+
+    let summary = queue
+        .approve(
+            &chain,
+            &Selection::AllPending,
+            &approve_options(&dir),
+            |_, _, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (0, 1));
+    let entry = queue.entry(id).await.unwrap();
+    assert_eq!(entry.status, RequestStatus::Pending);
+    assert!(entry.reason.unwrap().starts_with("rpc unavailable"));
+    assert!(queue.entry(id).await.unwrap().tx_hash.is_none());
+}
+
+#[tokio::test]
+async fn a_registry_refusal_leaves_requests_pending_with_its_decoded_error() {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    let id = queue
+        .add(
+            &fixture.chain,
+            &fixture
+                .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
+                .await,
+        )
+        .await
+        .unwrap();
+    let as_owner = fixture.connect_as(&fixture.owner).await;
+    kyc_certifier::governance::remove_certifier(&as_owner, fixture.certifier.address())
+        .await
+        .unwrap();
+
+    let summary = queue
+        .approve(
+            &fixture.chain,
+            &Selection::AllPending,
+            &approve_options(&dir),
+            |_, _, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (0, 1));
+    let entry = queue.entry(id).await.unwrap();
+    assert_eq!(entry.status, RequestStatus::Pending);
+    let reason = entry.reason.unwrap();
+    assert_eq!(
+        reason,
+        format!(
+            "registry refused simulating attestBatch: {} is not a current certifier of this registry",
+            fixture.certifier.address()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_request_whose_nonce_was_used_elsewhere_is_rejected_as_stale() {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    let subject = PrivateKeySigner::random();
+    let queued = queue
+        .add(
+            &fixture.chain,
+            &fixture.request(&subject, &person("Yamada", "TK1")).await,
+        )
+        .await
+        .unwrap();
+    // The subject's other request with the same nonce is attested outside the queue.
+    let other = fixture.request(&subject, &person("Yamada", "TK1")).await;
+    let mut journal = crate::attest::Collect::default();
+    kyc_certifier::attest::attest_batch(
+        &fixture.chain,
+        vec![kyc_certifier::attest::Item {
+            key: 0,
+            request: other,
+        }],
+        &options(),
+        &mut journal,
+    )
+    .await
+    .unwrap();
+
+    queue
+        .approve(
+            &fixture.chain,
+            &Selection::AllPending,
+            &approve_options(&dir),
+            |_, _, _| {},
+        )
+        .await
+        .unwrap();
+    let entry = queue.entry(queued).await.unwrap();
+    assert_eq!(entry.status, RequestStatus::Rejected);
+    assert!(entry.reason.unwrap().contains("must sign a new request"));
+}
