@@ -31,6 +31,8 @@ enum Command {
     Hash(cmd::hash::Args),
     /// The person's wallet: keys, requests, credentials, consent and withdrawal.
     User(cmd::user::Args),
+    /// The service side: registration sessions, QR codes and verification.
+    Service(cmd::service::Args),
 }
 
 impl Command {
@@ -40,6 +42,7 @@ impl Command {
             Self::Demo(args) => args.run(json).await,
             Self::Hash(args) => args.run(json),
             Self::User(args) => args.run(json).await,
+            Self::Service(args) => args.run(json).await,
         }
     }
 }

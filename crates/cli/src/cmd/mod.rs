@@ -4,3 +4,4 @@ pub(crate) mod hash;
 pub(crate) mod demo;
 pub(crate) mod devnet;
 pub(crate) mod user;
+pub(crate) mod service;

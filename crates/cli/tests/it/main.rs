@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod hash;
+mod service;
 mod user;
 mod util;

@@ -1,0 +1,257 @@
+//! `kyc service`: what a bank or an exchange runs: registration sessions with their
+//! QR codes, and verification of the submissions wallets send back.
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use kyc_verifier::{
+    qr::{self, QrFormat},
+    AnyStore, Outcome, Policy, SessionRequest, Verdict, Verifier,
+};
+
+use crate::opts::RegistryArgs;
+
+
+/// The service side: registration sessions, QR codes and verification.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: ServiceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ServiceCommand {
+    /// Registration sessions.
+    Session(SessionArgs),
+    /// Verify submissions: print the verdicts as JSON; exit 0 only when all are approved.
+    Verify(VerifyArgs),
+}
+
+impl Args {
+    pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
+        match self.command {
+            ServiceCommand::Session(args) => args.run(json).await,
+            ServiceCommand::Verify(args) => args.run().await,
+        }
+    }
+}
+
+/// Where the service keeps sessions and verdicts.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Database")]
+pub(crate) struct DatabaseArgs {
+    /// `sqlite://PATH` (created if missing) or `postgres://USER:PASSWORD@HOST/DB`.
+    #[arg(
+        long,
+        env = "KYC_DATABASE_URL",
+        default_value = "sqlite://kyc-service.db",
+        hide_env_values = true
+    )]
+    pub(crate) database: String,
+}
+
+impl DatabaseArgs {
+    /// Opens and migrates the database.
+    pub(crate) async fn connect(&self) -> anyhow::Result<AnyStore> {
+        let url = kyc_verifier::store::redact_url(&self.database);
+        AnyStore::connect(&self.database)
+            .await
+            .with_context(|| format!("cannot open the database {url}"))
+    }
+}
+
+/// A verifier over the registry and the database these options name.
+async fn verifier(
+    registry: &RegistryArgs,
+    database: &DatabaseArgs,
+) -> anyhow::Result<Verifier<AnyStore>> {
+    let store = database.connect().await?;
+    Verifier::connect(&registry.rpc.rpc_url, registry.registry, store)
+        .await
+        .with_context(|| format!("cannot use the registry through {}", registry.rpc.rpc_url))
+}
+
+#[derive(Debug, clap::Args)]
+struct SessionArgs {
+    #[command(subcommand)]
+    command: SessionCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCommand {
+    /// Open a registration session and print its URI or QR code.
+    New(SessionNewArgs),
+}
+
+impl SessionArgs {
+    async fn run(self, json: bool) -> anyhow::Result<()> {
+        match self.command {
+            SessionCommand::New(args) => args.run(json).await,
+        }
+    }
+}
+
+/// Open a registration session: store it, print its registration URI, draw its QR code.
+#[derive(Debug, clap::Args)]
+struct SessionNewArgs {
+    /// The service's origin, `https://host[:port]`, as the wallet shows it.
+    #[arg(long, value_name = "ORIGIN")]
+    service: String,
+
+    /// Where wallets send submissions, on the service's origin
+    /// [default: ORIGIN/v1/sessions/ID/submission].
+    #[arg(long, value_name = "URL")]
+    callback: Option<String>,
+
+    /// The claim keys asked for, comma-separated.
+    #[arg(long, value_name = "KEY,..", value_delimiter = ',', required = true)]
+    fields: Vec<String>,
+
+    /// The name the wallet shows [default: the origin's host].
+    #[arg(long)]
+    name: Option<String>,
+
+    /// How long the code stays valid, such as 10m or 1h.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    ttl: Duration,
+
+    /// Draw the QR code: terminal (Unicode blocks), svg or png.
+    #[arg(long, value_name = "FORMAT")]
+    qr: Option<QrFormat>,
+
+    /// Write the QR code to this file rather than standard output.
+    #[arg(long, value_name = "FILE", requires = "qr")]
+    out: Option<PathBuf>,
+
+    #[command(flatten)]
+    registry: RegistryArgs,
+
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+impl SessionNewArgs {
+    async fn run(self, json: bool) -> anyhow::Result<()> {
+        if self.out.is_none() {
+            match self.qr {
+                Some(QrFormat::Png) => bail!("--qr png needs --out FILE"),
+                Some(_) if json => bail!("--qr with --json needs --out FILE"),
+                _ => {}
+            }
+        }
+        let request = SessionRequest {
+            service: self.service.clone(),
+            name: self.name.clone(),
+            callback: self.callback.clone(),
+            fields: self.fields.clone(),
+            ttl: self.ttl,
+        };
+        let verifier = verifier(&self.registry, &self.database).await?;
+        let session = verifier.open_session(request).await?;
+        let uri = session.uri().to_uri_string();
+        let drawing = self.qr.map(|format| qr::render(&uri, format)).transpose()?;
+        if let (Some(path), Some(drawing)) = (&self.out, &drawing) {
+            std::fs::write(path, drawing)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if json {
+            let mut output = serde_json::json!({
+                "registration_id": session.registration_id,
+                "uri": uri,
+                "service": session.service,
+                "name": session.name,
+                "callback": session.callback,
+                "fields": session.fields,
+                "chain_id": session.chain_id,
+                "registry": session.registry,
+                "expires_at": session.expires_at,
+            });
+            if let (Some(path), Some(format)) = (&self.out, self.qr) {
+                output["qr"] = serde_json::json!({ "format": format.to_string(), "file": path });
+            }
+            println!("{}", serde_json::to_string_pretty(&output)?);
+            return Ok(());
+        }
+        println!("{uri}");
+        match (&self.out, drawing) {
+            (Some(path), Some(_)) => println!("qr code: {}", path.display()),
+            (None, Some(drawing)) => println!("{}", String::from_utf8_lossy(&drawing)),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Verify submissions against the chain and the sessions in the database.
+///
+/// Prints the verdict as JSON (an array for several files) and exits 0 only when every
+/// submission is approved. An answer uses up its session. A chain outage is an error,
+/// not a verdict, and uses up nothing.
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    /// Submission files, verified together.
+    #[arg(value_name = "SUBMISSION", required = true)]
+    submissions: Vec<PathBuf>,
+
+    /// The service policy (TOML): trusted certifiers, required evidence and fields,
+    /// maximum attestation age, confirmations [default: any current certifier, nothing more].
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    registry: RegistryArgs,
+
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+impl VerifyArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        let policy = match &self.policy {
+            Some(path) => Policy::load(path)?,
+            None => Policy::default(),
+        };
+        let submissions = self
+            .submissions
+            .iter()
+            .map(|path| {
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let verifier = verifier(&self.registry, &self.database).await?;
+        let verdicts = verifier.verify_many(&submissions, &policy).await?;
+        let output = match verdicts.as_slice() {
+            [verdict] => serde_json::to_string_pretty(verdict)?,
+            verdicts => serde_json::to_string_pretty(verdicts)?,
+        };
+        println!("{output}");
+        refuse_unless_approved(&self.submissions, &verdicts)
+    }
+}
+
+/// One line naming the submissions that are not approved, and why.
+fn refuse_unless_approved(paths: &[PathBuf], verdicts: &[Verdict]) -> anyhow::Result<()> {
+    let refused: Vec<String> = paths
+        .iter()
+        .zip(verdicts)
+        .filter(|(_, verdict)| verdict.outcome != Outcome::Approved)
+        .map(|(path, verdict)| {
+            let outcome = match verdict.outcome {
+                Outcome::Review => "review",
+                _ => "rejected",
+            };
+            let reasons: Vec<&str> = verdict.reasons.iter().map(|reason| reason.code()).collect();
+            format!("{} {outcome} ({})", path.display(), reasons.join(", "))
+        })
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "{} of {} submissions not approved: {}",
+        refused.len(),
+        verdicts.len(),
+        refused.join("; ")
+    )
+}

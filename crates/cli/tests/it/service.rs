@@ -1,0 +1,435 @@
+//! `kyc service session new` and `kyc service verify` against anvil and a SQLite file:
+//! URIs and QR codes, verdict JSON and exit codes, and one-line refusals.
+
+use std::{
+    path::PathBuf,
+    process::{Command, Output},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use alloy::{
+    primitives::{Bytes, B256},
+    signers::{local::PrivateKeySigner, SignerSync},
+};
+use kyc_core::{
+    claims::{Claim, ClaimSet},
+    commitment::Commitment,
+    eip712::{self, AttestRequest},
+    files::{FormatVersion, Submission},
+    signature::encode_signature,
+    uri::RegistrationUri,
+};
+use kyc_test_utils::Devnet;
+use kyc_verifier::{AnyStore, Store};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::util::{kyc, stderr, stdout};
+
+const SERVICE: &str = "https://bank.example";
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn sign(signer: &PrivateKeySigner, digest: B256) -> Bytes {
+    encode_signature(&signer.sign_hash_sync(&digest).unwrap())
+        .to_vec()
+        .into()
+}
+
+/// A devnet, a database file and a folder for submissions.
+struct Bank {
+    devnet: Devnet,
+    dir: TempDir,
+}
+
+impl Bank {
+    async fn start() -> Self {
+        Self {
+            devnet: Devnet::start().await,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn database(&self) -> String {
+        format!("sqlite://{}", self.path("service.db").display())
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `kyc service ARGS` with the chain, registry and database in the environment.
+    fn service(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = kyc();
+        command
+            .arg("service")
+            .args(args)
+            .env("ETH_RPC_URL", self.devnet.anvil.endpoint())
+            .env("KYC_REGISTRY", self.devnet.registry.to_string())
+            .env("KYC_DATABASE_URL", self.database());
+        command
+    }
+
+    /// Opens a session through the binary and returns its URI.
+    fn open_session(&self, fields: &str) -> RegistrationUri {
+        let output = self.service(&["session", "new", "--service", SERVICE, "--fields", fields]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        RegistrationUri::parse(stdout(&output).lines().next().unwrap()).unwrap()
+    }
+
+    /// Taro's claims, attested by the devnet certifier for the subject (#1).
+    async fn attest(&self) -> Commitment {
+        let claim = |key: &str, value: &str| Claim {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        };
+        let set = ClaimSet::new(vec![
+            claim("given_name", "Taro"),
+            claim("family_name", "Yamada"),
+        ])
+        .unwrap();
+        let commitment = Commitment::new(&set).unwrap();
+        let (subject, certifier) = (
+            self.devnet.subject.address(),
+            self.devnet.certifier.address(),
+        );
+        let registry = self.devnet.registry_for(self.devnet.certifier.clone());
+        let request = AttestRequest {
+            subject,
+            certifier,
+            root: commitment.root(),
+            nonce: registry.nonces(subject, certifier).call().await.unwrap(),
+            deadline: unix_now() + 3600,
+        };
+        let digest = eip712::signing_hash(&request, self.devnet.chain_id(), self.devnet.registry);
+        registry
+            .attest(
+                subject,
+                commitment.root(),
+                1,
+                unix_now() + 86_400,
+                request.deadline,
+                sign(&self.devnet.subject, digest),
+            )
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        commitment
+    }
+
+    /// The subject's answer to `uri`, disclosing every claim, signed by `signer`, in a file.
+    fn submission_file(
+        &self,
+        name: &str,
+        uri: &RegistrationUri,
+        commitment: &Commitment,
+        signer: &PrivateKeySigner,
+    ) -> String {
+        let keys: Vec<String> = commitment
+            .claims()
+            .iter()
+            .map(|claim| claim.key.clone())
+            .collect();
+        let mut submission = Submission {
+            version: FormatVersion,
+            registration_id: uri.registration_id,
+            service: uri.service.clone(),
+            chain_id: uri.chain_id,
+            registry: uri.registry,
+            subject: self.devnet.subject.address(),
+            certifier: self.devnet.certifier.address(),
+            root: commitment.root(),
+            leaves: commitment.disclose(&keys).unwrap(),
+            signed_at: unix_now(),
+            signature: Bytes::new(),
+        };
+        submission.signature = sign(signer, submission.signing_hash());
+        let path = self.path(name);
+        std::fs::write(&path, serde_json::to_vec(&submission).unwrap()).unwrap();
+        path.display().to_string()
+    }
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output)).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
+}
+
+#[tokio::test]
+async fn session_new_prints_the_uri_and_stores_the_session() {
+    let bank = Bank::start().await;
+    let output = bank.service(&[
+        "session",
+        "new",
+        "--service",
+        SERVICE,
+        "--fields",
+        "given_name,family_name",
+        "--name",
+        "Bank Example",
+        "--ttl",
+        "5m",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let uri = RegistrationUri::parse(stdout(&output).trim()).unwrap();
+    assert_eq!(uri.service, SERVICE);
+    assert_eq!(uri.name, "Bank Example");
+    assert_eq!(uri.fields, ["given_name", "family_name"]);
+    assert_eq!(
+        uri.callback,
+        format!("{SERVICE}/v1/sessions/{}/submission", uri.registration_id)
+    );
+    assert_eq!(
+        (uri.chain_id, uri.registry),
+        (bank.devnet.chain_id(), bank.devnet.registry)
+    );
+    assert!(uri.expires_at.abs_diff(unix_now() + 300) <= 5);
+
+    let store = AnyStore::connect(&bank.database()).await.unwrap();
+    let record = store.session(uri.registration_id).await.unwrap().unwrap();
+    assert_eq!(record.session.uri(), uri);
+    assert_eq!(record.used_at, None);
+}
+
+#[tokio::test]
+async fn session_new_writes_a_png_qr_code_that_decodes_to_the_uri() {
+    let bank = Bank::start().await;
+    let png = bank.path("qr.png");
+    let output = bank.service(&[
+        "--json",
+        "session",
+        "new",
+        "--service",
+        SERVICE,
+        "--callback",
+        "https://bank.example/kyc/answer",
+        "--fields",
+        "given_name",
+        "--qr",
+        "png",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = json(&output);
+    assert_eq!(printed["qr"]["format"], "png");
+    assert_eq!(printed["callback"], "https://bank.example/kyc/answer");
+
+    let image = image::open(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let (_, decoded) = prepared.detect_grids()[0].decode().unwrap();
+    assert_eq!(decoded, printed["uri"].as_str().unwrap());
+    let uri = RegistrationUri::parse(&decoded).unwrap();
+    assert_eq!(printed["registration_id"], uri.registration_id.to_string());
+}
+
+#[tokio::test]
+async fn session_new_draws_svg_and_terminal_codes_on_standard_output() {
+    let bank = Bank::start().await;
+    let output = bank.service(&[
+        "session",
+        "new",
+        "--service",
+        SERVICE,
+        "--fields",
+        "email",
+        "--qr",
+        "svg",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("kycanchor://register?"));
+    assert!(text.contains("<svg"), "{text}");
+
+    let output = bank.service(&[
+        "session",
+        "new",
+        "--service",
+        SERVICE,
+        "--fields",
+        "email",
+        "--qr",
+        "terminal",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).lines().count() > 20);
+}
+
+#[tokio::test]
+async fn session_new_refuses_bad_input_in_one_line() {
+    let bank = Bank::start().await;
+    let cases: [&[&str]; 6] = [
+        &[
+            "--service",
+            "https://bank.example/login",
+            "--fields",
+            "email",
+        ],
+        &[
+            "--service",
+            SERVICE,
+            "--callback",
+            "https://evil.example/cb",
+            "--fields",
+            "email",
+        ],
+        &["--service", SERVICE, "--fields", "Given Name"],
+        &["--service", SERVICE, "--fields", "email", "--ttl", "0s"],
+        &["--service", SERVICE, "--fields", "email", "--qr", "png"],
+        &["--service", SERVICE, "--fields", "email", "--qr", "gif"],
+    ];
+    for args in cases {
+        let output = bank
+            .command(&["session", "new"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.starts_with("error"), "{args:?}: {message}");
+        assert!(stdout(&output).is_empty(), "{args:?}");
+    }
+    let output = bank
+        .command(&["session", "new", "--service", SERVICE, "--fields", "email"])
+        .env("KYC_DATABASE_URL", "mysql://kyc:secret@127.0.0.1/kyc")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    assert!(!stderr(&output).contains("secret"));
+}
+
+#[tokio::test]
+async fn verify_prints_the_verdict_and_exits_zero_when_approved() {
+    let bank = Bank::start().await;
+    let commitment = bank.attest().await;
+    let uri = bank.open_session("given_name,family_name");
+    let file = bank.submission_file("answer.json", &uri, &commitment, &bank.devnet.subject);
+    std::fs::write(
+        bank.path("policy.toml"),
+        "required_evidence = [\"document\"]\nconfirmations = 0\n",
+    )
+    .unwrap();
+    let policy = bank.path("policy.toml");
+
+    let output = bank.service(&["verify", &file, "--policy", policy.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verdict = json(&output);
+    assert_eq!(verdict["outcome"], "approved");
+    assert_eq!(verdict["reasons"], serde_json::json!([]));
+    assert_eq!(verdict["registration_id"], uri.registration_id.to_string());
+    assert_eq!(verdict["claims"][1]["value"], "Taro");
+
+    // The session is used up: the same file again is refused.
+    let output = bank.service(&["verify", &file]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        json(&output)["reasons"],
+        serde_json::json!(["registration_used"])
+    );
+    assert!(
+        stderr(&output).contains("registration_used"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn verify_many_files_prints_an_array_and_fails_unless_all_are_approved() {
+    let bank = Bank::start().await;
+    let commitment = bank.attest().await;
+    let honest = bank.submission_file(
+        "honest.json",
+        &bank.open_session("given_name"),
+        &commitment,
+        &bank.devnet.subject,
+    );
+    let forged = bank.submission_file(
+        "forged.json",
+        &bank.open_session("given_name"),
+        &commitment,
+        &bank.devnet.certifier,
+    );
+    std::fs::write(bank.path("garbage.json"), "{\"version\": 2}").unwrap();
+    let garbage = bank.path("garbage.json").display().to_string();
+
+    let output = bank.service(&["verify", &honest, &forged, &garbage]);
+    assert_eq!(output.status.code(), Some(1));
+    let verdicts = json(&output);
+    let outcomes: Vec<&str> = verdicts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["approved", "rejected", "rejected"]);
+    assert_eq!(
+        verdicts[1]["reasons"],
+        serde_json::json!(["signer_mismatch"])
+    );
+    assert_eq!(verdicts[2]["reasons"], serde_json::json!(["malformed"]));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.contains("2 of 3") && message.contains("forged.json"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn verify_without_a_chain_is_an_error_not_a_verdict() {
+    let bank = Bank::start().await;
+    let commitment = bank.attest().await;
+    let uri = bank.open_session("given_name");
+    let file = bank.submission_file("answer.json", &uri, &commitment, &bank.devnet.subject);
+    let output = bank
+        .command(&["verify", &file])
+        .env("ETH_RPC_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(stdout(&output).is_empty());
+    assert!(
+        stderr(&output).contains("rpc unavailable"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Nothing was used up: with the chain back, the answer is approved.
+    let output = bank.service(&["verify", &file]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[tokio::test]
+async fn verify_refuses_a_bad_policy_or_a_missing_file() {
+    let bank = Bank::start().await;
+    std::fs::write(bank.path("policy.toml"), "confirmations = \"two\"\n").unwrap();
+    let policy = bank.path("policy.toml");
+    let output = bank.service(&[
+        "verify",
+        "/nonexistent.json",
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("invalid policy") && message.contains("confirmations"),
+        "{message}"
+    );
+
+    let output = bank.service(&["verify", "/nonexistent/answer.json"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("cannot read /nonexistent/answer.json"));
+}
