@@ -7,7 +7,6 @@ use clap::{Parser, Subcommand};
 mod cmd;
 mod devnet;
 mod opts;
-mod revert;
 
 /// KYC Anchor: identity checks anchored on Ethereum, with no personal data on chain.
 #[derive(Debug, Parser)]
@@ -33,6 +32,10 @@ enum Command {
     User(cmd::user::Args),
     /// The service side: registration sessions, QR codes and verification.
     Service(cmd::service::Args),
+    /// The certification body: attest, revoke, relay withdrawals, the intake queue.
+    Certifier(cmd::certifier::Args),
+    /// The registry: deploy, add and remove certifiers, show a subject's attestations.
+    Registry(cmd::registry::Args),
 }
 
 impl Command {
@@ -43,6 +46,8 @@ impl Command {
             Self::Hash(args) => args.run(json),
             Self::User(args) => args.run(json).await,
             Self::Service(args) => args.run(json).await,
+            Self::Certifier(args) => args.run(json).await,
+            Self::Registry(args) => args.run(json).await,
         }
     }
 }

@@ -11,7 +11,6 @@ use alloy::{
 };
 use anyhow::{bail, Context};
 use clap::Args;
-use kyc_contracts::KycRegistry;
 
 /// Where the chain and the registry are.
 #[derive(Debug, Clone, Args)]
@@ -39,7 +38,12 @@ pub(crate) struct RegistryArgs {
 #[command(next_help_heading = "Wallet")]
 pub(crate) struct WalletArgs {
     /// Hex private key (prefer --keystore outside tests).
-    #[arg(long, env = "KYC_PRIVATE_KEY", hide_env_values = true, conflicts_with = "keystore")]
+    #[arg(
+        long,
+        env = "KYC_PRIVATE_KEY",
+        hide_env_values = true,
+        conflicts_with = "keystore"
+    )]
     pub(crate) private_key: Option<String>,
 
     /// Encrypted JSON keystore file.
@@ -61,7 +65,9 @@ impl WalletArgs {
                 .map_err(|_| anyhow::anyhow!("--private-key is not a 32-byte hex private key"));
         }
         let Some(keystore) = &self.keystore else {
-            bail!("no signing key: give --private-key (KYC_PRIVATE_KEY) or --keystore (KYC_KEYSTORE)");
+            bail!(
+                "no signing key: give --private-key (KYC_PRIVATE_KEY) or --keystore (KYC_KEYSTORE)"
+            );
         };
         let password = match &self.password_file {
             Some(path) => read_password(path)?,
@@ -99,29 +105,5 @@ impl RpcArgs {
         self.rpc_url
             .parse()
             .map_err(|_| anyhow::anyhow!("--rpc-url {:?} is not a URL", self.rpc_url))
-    }
-}
-
-impl RegistryArgs {
-    /// The registry behind `provider`, after checking the chain answers and has code there.
-    pub(crate) async fn connect(
-        &self,
-        provider: DynProvider,
-    ) -> anyhow::Result<(u64, KycRegistry::KycRegistryInstance<DynProvider>)> {
-        let chain_id = provider
-            .get_chain_id()
-            .await
-            .with_context(|| format!("cannot reach the chain at {}", self.rpc.rpc_url))?;
-        let code = provider
-            .get_code_at(self.registry)
-            .await
-            .with_context(|| format!("cannot reach the chain at {}", self.rpc.rpc_url))?;
-        if code.is_empty() {
-            bail!(
-                "no contract at registry address {} on chain {chain_id}",
-                self.registry
-            );
-        }
-        Ok((chain_id, KycRegistry::new(self.registry, provider)))
     }
 }

@@ -2,7 +2,7 @@
 
 mod revert;
 
-pub use bindings::KycRegistry;
+pub use bindings::{KycRegistry, VerifiedTicket};
 pub use revert::{decode_revert, describe_revert};
 
 /// Generated code; the contract's NatSpec in `contracts/src/IKycRegistry.sol` documents it.
@@ -14,6 +14,14 @@ mod bindings {
         #[derive(Debug, PartialEq, Eq)]
         KycRegistry,
         "artifacts/KycRegistry.json"
+    );
+
+    alloy::sol!(
+        /// The example service: tickets sold and transferable only to verified holders.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        VerifiedTicket,
+        "artifacts/VerifiedTicket.json"
     );
 }
 

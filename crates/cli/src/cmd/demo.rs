@@ -1,117 +1,242 @@
-//! `kyc demo`: the protocol's flow on a fresh local chain, step by step.
+//! `kyc demo`: the protocol's whole flow on a fresh local chain, step by step.
+//!
+//! Every step runs the same library code as the `kyc` commands, and checks that it
+//! behaved as the line it prints says; the demo fails on the first step that did not.
+
+use std::time::Duration;
 
 use alloy::{
-    providers::Provider,
-    signers::{local::PrivateKeySigner, SignerSync},
+    primitives::{utils::parse_ether, Address, U256},
+    signers::local::PrivateKeySigner,
 };
-use anyhow::{ensure, Context};
-use kyc_contracts::{KycRegistry, Status};
+use anyhow::{bail, ensure, Context};
+use kyc_certifier::{
+    attest::{AttestOptions, Outcome},
+    queue::{ApproveOptions, Queue, QueuePolicy, Selection},
+    relay::{relay_withdraw, revoke, WithdrawRelay},
+    Chain,
+};
+use kyc_contracts::VerifiedTicket;
 use kyc_core::{
-    claims::{normalize_claim, ClaimSet},
-    commitment::Commitment,
-    eip712::{self, AttestRequest},
     evidence::Evidence,
-    signature::encode_signature,
+    files::{Credential, JsonFile, Submission},
+    uri::RegistrationUri,
+};
+use kyc_verifier::{qr, store::SqliteStore, Policy, Reason, SessionRequest, Verdict, Verifier};
+use kyc_wallet::{
+    chain::RegistryClient, claims_input::normalize_claims, consent::build_submission,
+    request::prepare_request, scan::read_code, withdraw::prepare_withdraw,
 };
 
 use crate::devnet::{AnvilOptions, Devnet, DEMO_CERTIFIER_NAME};
 
-/// Run the whole flow on its own anvil chain, printing a line per step; fails if any step
-/// does not behave as shown.
+/// The person's claims as typed into a wallet: the wallet normalises them (NFC,
+/// trimming, upper-case country codes) before salting.
+const CLAIMS: &str = r#"{
+    "given_name": "Hanako",
+    "family_name": "Yamada",
+    "birthdate": "1985-12-01",
+    "nationality": "jp",
+    "email": "hanako@Example.JP",
+    "document.type": "passport",
+    "document.issuer": "JP",
+    "document.number": "TR1234567"
+}"#;
+
+/// What the bank asks for.
+const FIELDS: [&str; 3] = ["birthdate", "family_name", "given_name"];
+const BANK: &str = "https://bank.example";
+
+/// Run the whole flow on its own anvil chain, a line per step; exits non-zero if any
+/// step does not behave as shown.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {}
 
 impl Args {
     pub(crate) async fn run(self, _json: bool) -> anyhow::Result<()> {
+        let scratch = tempfile::tempdir().context("cannot create a scratch folder")?;
         let devnet = Devnet::start(&AnvilOptions::default()).await?;
-        let chain_id = devnet.anvil.chain_id();
-        let subject = devnet.account(1);
+        let person = devnet.account(1);
         let certifier = devnet.certifier.address();
         step(format!(
-            "devnet: anvil on {}, registry {} deployed, certifier {DEMO_CERTIFIER_NAME:?} ({certifier}) added",
+            "devnet: anvil at {}, KycRegistry {} deployed, {DEMO_CERTIFIER_NAME:?} {certifier} added",
             devnet.anvil.endpoint(),
             devnet.registry
         ));
 
-        let claims = demo_claims()?;
-        let commitment = Commitment::new(&claims).context("cannot commit to the claims")?;
-        step(format!(
-            "person {}: {} claims salted, root {}",
-            subject.address(),
-            commitment.claims().len(),
-            commitment.root()
-        ));
-
-        let registry = KycRegistry::new(devnet.registry, devnet.provider(devnet.certifier.clone()));
-        let now = chain_time(&registry).await?;
-        let nonce = registry.nonces(subject.address(), certifier).call().await?;
-        let request = AttestRequest {
-            subject: subject.address(),
+        // The person: claims, salts, root, a signed request.
+        let wallet =
+            RegistryClient::connect(devnet.provider(person.clone()), devnet.registry).await?;
+        let normalized = normalize_claims(CLAIMS)?;
+        let now = wallet.chain_time().await?;
+        let request = prepare_request(
+            &wallet,
+            &person,
             certifier,
-            root: commitment.root(),
-            nonce,
-            deadline: now + 3600,
+            &normalized.claims,
+            now + 86_400,
+        )
+        .await?;
+        step(format!(
+            "person {}: {} claims normalised ({} changed), salted, root {}; AttestRequest signed (nonce {})",
+            person.address(),
+            request.claims.len(),
+            normalized.changes.len(),
+            request.root,
+            request.nonce
+        ));
+
+        // The certification body: queue, check documents, approve, attest.
+        let chain = Chain::connect(
+            devnet.provider(devnet.certifier.clone()),
+            devnet.registry,
+            certifier,
+        )
+        .await?;
+        let queue_path = scratch.path().join("certifier.db");
+        let queue = Queue::open(&queue_path, &Queue::default_key_path(&queue_path)).await?;
+        queue.maintain(&QueuePolicy::default()).await?;
+        let id = queue.add(&chain, &request).await?;
+        step(format!("certifier: request #{id} checked (claims canonical, root, signature, nonce) and queued"));
+
+        let credentials = scratch.path().join("credentials");
+        let evidence: Evidence = "document,face".parse()?;
+        let approve = ApproveOptions {
+            attest: AttestOptions::new(evidence, Duration::from_secs(365 * 86_400)),
+            out_dir: credentials.clone(),
+            rebind: false,
         };
-        let signature = sign(
-            &subject,
-            eip712::signing_hash(&request, chain_id, devnet.registry),
-        )?;
+        let credential = approve_one(&queue, &chain, id, &approve).await?;
         step(format!(
-            "person signs an EIP-712 AttestRequest (nonce {nonce}); no ether needed"
+            "certifier: documents checked, attested in block {} (the certifier pays the gas); credential written",
+            credential.block_number
+        ));
+        ensure!(
+            kyc_wallet::credential::check_against_chain(&credential, &wallet)
+                .await
+                .is_ok(),
+            "the credential should match the chain"
+        );
+        step(
+            "person: credential checked against the chain: root active, evidence document,face"
+                .to_owned(),
+        );
+
+        // The bank: a session and its QR code.
+        let store = SqliteStore::connect(&format!(
+            "sqlite://{}",
+            scratch.path().join("bank.db").display()
+        ))
+        .await?;
+        let verifier =
+            Verifier::new(devnet.provider(devnet.account(5)), devnet.registry, store).await?;
+        let policy = Policy {
+            trusted_certifiers: vec![certifier],
+            required_evidence: evidence,
+            ..Policy::default()
+        };
+        let session = open_session(&verifier).await?;
+        let uri = session.to_uri_string();
+        step(format!(
+            "bank: session {} opened; its QR code:",
+            session.registration_id
+        ));
+        println!("{}", qr::render_terminal(&uri)?);
+
+        // The person scans and consents to three claims.
+        let code = read_code(&uri, wallet.chain_time().await?)?;
+        let fields: Vec<String> = FIELDS.iter().map(|f| f.to_string()).collect();
+        step(format!(
+            "person scans: {:?} ({}) asks for {}; consents",
+            code.name,
+            code.service,
+            code.fields.join(", ")
+        ));
+        let submission = consent(&person, &credential, &code, &fields, &wallet).await?;
+
+        let verdict = verifier
+            .verify(submission.to_json()?.as_bytes(), &policy)
+            .await?;
+        ensure!(
+            verdict.is_approved(),
+            "expected approved, got {}",
+            describe(&verdict)
+        );
+        let learned: Vec<&str> = verdict.claims.iter().map(|c| c.key.as_str()).collect();
+        ensure!(
+            learned == FIELDS,
+            "the bank should learn exactly {FIELDS:?}, learned {learned:?}"
+        );
+        step(format!(
+            "bank verifies: approved; it learned only {} (the other {} leaves are digests)",
+            learned.join(", "),
+            submission.leaves.len() - learned.len()
         ));
 
-        let evidence = Evidence::from_names(["document", "face"])?;
-        let receipt = registry
-            .attest(
-                request.subject,
-                request.root,
-                evidence.bits(),
-                now + 365 * 86_400,
-                request.deadline,
-                signature.into(),
-            )
-            .send()
-            .await
-            .map_err(crate::revert::explain)?
-            .get_receipt()
-            .await?;
-        ensure!(receipt.status(), "the attestation transaction failed");
-        step(format!(
-            "certifier attests in block {}: {} gas, paid by the certifier",
-            receipt.block_number.unwrap_or_default(),
-            receipt.gas_used
-        ));
+        ticket_shop(&devnet, certifier, &person).await?;
 
-        let stored = registry
-            .attestation(request.subject, certifier)
-            .call()
-            .await?;
-        ensure!(stored.root == request.root, "the chain holds another root");
-        let verified = registry
-            .isVerified(request.subject, certifier, evidence.bits())
-            .call()
-            .await?;
-        ensure!(verified, "isVerified should be true after attesting");
-        step(format!(
-            "registry: status {}, evidence {}, isVerified = true",
-            Status::from_abi(stored.status),
-            Evidence::from_bits(stored.evidence)?.names().join(",")
-        ));
+        // What goes wrong, each with its reason.
+        let session = open_session(&verifier).await?;
+        let mut tampered = consent(&person, &credential, &session, &fields, &wallet).await?;
+        change_a_value(&mut tampered)?;
+        expect(
+            &verifier,
+            &tampered,
+            &policy,
+            Reason::RootMismatch,
+            "one changed value",
+        )
+        .await?;
+        expect(
+            &verifier,
+            &submission,
+            &policy,
+            Reason::RegistrationUsed,
+            "the same submission again",
+        )
+        .await?;
 
-        registry
-            .revoke(request.subject, "demo: document reported stolen".to_owned())
-            .send()
-            .await
-            .map_err(crate::revert::explain)?
-            .get_receipt()
-            .await?;
-        let verified = registry
-            .isVerified(request.subject, certifier, evidence.bits())
-            .call()
-            .await?;
-        ensure!(!verified, "isVerified should be false after revoking");
-        step("certifier revokes: isVerified = false".to_owned());
-        println!("demo: every step behaved as expected");
+        revoke(&chain, person.address(), "demo: document reported stolen").await?;
+        let session = open_session(&verifier).await?;
+        let after_revoke = consent_unchecked(&person, &credential, &session, &fields)?;
+        expect(
+            &verifier,
+            &after_revoke,
+            &policy,
+            Reason::Revoked,
+            "the certifier revokes",
+        )
+        .await?;
+
+        // Certified again (a new request, the next nonce), then withdrawn by a relayed signature.
+        let now = wallet.chain_time().await?;
+        let again = prepare_request(
+            &wallet,
+            &person,
+            certifier,
+            &normalized.claims,
+            now + 86_400,
+        )
+        .await?;
+        let id = queue.add(&chain, &again).await?;
+        let renewed = approve_one(&queue, &chain, id, &approve).await?;
+        let relay = prepare_withdraw(&wallet, &person, certifier, now + 3600).await?;
+        let relayed = relay_withdraw(&chain, &as_certifier_relay(&relay)?).await?;
+        step(format!(
+            "person is certified again (nonce {}), then signs a Withdraw; the certifier relays it in block {}",
+            again.nonce, relayed.block_number
+        ));
+        let session = open_session(&verifier).await?;
+        let after_withdraw = consent_unchecked(&person, &renewed, &session, &fields)?;
+        expect(
+            &verifier,
+            &after_withdraw,
+            &policy,
+            Reason::Withdrawn,
+            "the person withdraws",
+        )
+        .await?;
+        println!("demo: every step behaved as shown");
         Ok(())
     }
 }
@@ -120,33 +245,173 @@ fn step(line: String) {
     println!("  ✓ {line}");
 }
 
-fn demo_claims() -> anyhow::Result<ClaimSet> {
-    let raw = [
-        ("given_name", "Hanako"),
-        ("family_name", "Yamada"),
-        ("birthdate", "1985-12-01"),
-        ("nationality", "jp"),
-        ("address.country", "JP"),
-    ];
-    let claims = raw
-        .iter()
-        .map(|(key, value)| normalize_claim(key, value).map(|(claim, _changed)| claim))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ClaimSet::new(claims)?)
+async fn open_session(verifier: &Verifier<SqliteStore>) -> anyhow::Result<RegistrationUri> {
+    let mut request = SessionRequest::new(BANK, FIELDS.iter().map(|f| f.to_string()).collect());
+    request.name = Some("Example Bank".to_owned());
+    Ok(verifier.open_session(request).await?.uri())
 }
 
-fn sign(signer: &PrivateKeySigner, digest: alloy::primitives::B256) -> anyhow::Result<Vec<u8>> {
-    let signature = signer.sign_hash_sync(&digest).context("cannot sign")?;
-    Ok(encode_signature(&signature).to_vec())
+/// The wallet's consent: the credential must be live on chain first.
+async fn consent(
+    person: &PrivateKeySigner,
+    credential: &Credential,
+    code: &RegistrationUri,
+    fields: &[String],
+    wallet: &RegistryClient,
+) -> anyhow::Result<Submission> {
+    kyc_wallet::credential::check_against_chain(credential, wallet).await?;
+    consent_unchecked(person, credential, code, fields)
 }
 
-async fn chain_time<P: Provider>(
-    registry: &KycRegistry::KycRegistryInstance<P>,
-) -> anyhow::Result<u64> {
-    let block = registry
-        .provider()
-        .get_block_by_number(Default::default())
-        .await?
-        .context("the chain has no latest block")?;
-    Ok(block.header.timestamp)
+/// A consent signed without asking the chain, as a wallet that missed the news would.
+fn consent_unchecked(
+    person: &PrivateKeySigner,
+    credential: &Credential,
+    code: &RegistrationUri,
+    fields: &[String],
+) -> anyhow::Result<Submission> {
+    let signed_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    Ok(build_submission(
+        person, credential, code, fields, signed_at,
+    )?)
+}
+
+async fn expect(
+    verifier: &Verifier<SqliteStore>,
+    submission: &Submission,
+    policy: &Policy,
+    reason: Reason,
+    what: &str,
+) -> anyhow::Result<()> {
+    let verdict = verifier
+        .verify(submission.to_json()?.as_bytes(), policy)
+        .await?;
+    ensure!(
+        !verdict.is_approved() && verdict.reasons.contains(&reason),
+        "{what}: expected {}, got {}",
+        reason.code(),
+        describe(&verdict)
+    );
+    step(format!(
+        "{what}: {} ({})",
+        outcome_name(&verdict),
+        reason.code()
+    ));
+    Ok(())
+}
+
+fn describe(verdict: &Verdict) -> String {
+    let reasons: Vec<&str> = verdict.reasons.iter().map(|r| r.code()).collect();
+    format!("{} [{}]", outcome_name(verdict), reasons.join(", "))
+}
+
+fn outcome_name(verdict: &Verdict) -> String {
+    format!("{:?}", verdict.outcome).to_lowercase()
+}
+
+/// Changes one character of the first disclosed value, as a forger would.
+fn change_a_value(submission: &mut Submission) -> anyhow::Result<()> {
+    for leaf in &mut submission.leaves {
+        if let kyc_core::commitment::Leaf::Disclosed(claim) = leaf {
+            claim.value = claim.value.replacen('1', "2", 1);
+            return Ok(());
+        }
+    }
+    bail!("the submission discloses nothing to change")
+}
+
+/// Approves one queued request and returns the credential the certifier hands out.
+async fn approve_one(
+    queue: &Queue,
+    chain: &Chain,
+    id: i64,
+    options: &ApproveOptions,
+) -> anyhow::Result<Credential> {
+    let mut credential = None;
+    let mut failure = None;
+    queue
+        .approve(
+            chain,
+            &Selection::Ids(vec![id]),
+            options,
+            |_, _, outcome| match outcome {
+                Outcome::Attested(attested) => credential = Some(attested.credential.clone()),
+                Outcome::Failed(failed) => failure = Some(failed.reason.clone()),
+            },
+        )
+        .await?;
+    match (credential, failure) {
+        (Some(credential), _) => Ok(credential),
+        (None, Some(reason)) => bail!("request #{id} was not attested: {reason}"),
+        (None, None) => bail!("request #{id} was not attested"),
+    }
+}
+
+/// A shop built on the registry: tickets only for verified buyers.
+async fn ticket_shop(
+    devnet: &Devnet,
+    certifier: Address,
+    person: &PrivateKeySigner,
+) -> anyhow::Result<()> {
+    let owner = devnet.account(4);
+    let price = parse_ether("0.01")?;
+    let shop = VerifiedTicket::deploy(
+        devnet.provider(owner.clone()),
+        devnet.registry,
+        vec![certifier],
+        "document,face".parse::<Evidence>()?.bits(),
+        price,
+        U256::from(100),
+        "Demo Concert".to_owned(),
+        "TIX".to_owned(),
+        owner.address(),
+    )
+    .await
+    .context("cannot deploy VerifiedTicket")?;
+    let as_buyer = VerifiedTicket::new(*shop.address(), devnet.provider(person.clone()));
+    let receipt = as_buyer
+        .buy()
+        .value(price)
+        .send()
+        .await
+        .context("the verified person cannot buy a ticket")?
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "the ticket purchase failed");
+    ensure!(
+        shop.balanceOf(person.address()).call().await? == U256::from(1),
+        "the person should hold one ticket"
+    );
+    let stranger = devnet.account(6);
+    let refused = VerifiedTicket::new(*shop.address(), devnet.provider(stranger.clone()))
+        .buy()
+        .value(price)
+        .call()
+        .await;
+    let not_verified = refused.as_ref().err().and_then(|error| {
+        error.as_decoded_interface_error::<VerifiedTicket::VerifiedTicketErrors>()
+    });
+    ensure!(
+        matches!(
+            not_verified,
+            Some(VerifiedTicket::VerifiedTicketErrors::NotVerified(_))
+        ),
+        "an unverified buyer should be refused with NotVerified"
+    );
+    step(format!(
+        "shop: VerifiedTicket {} sells the person a ticket ({} gas); {} (not verified) is refused: NotVerified",
+        shop.address(),
+        receipt.gas_used,
+        stranger.address()
+    ));
+    Ok(())
+}
+
+/// The wallet's signed withdrawal as the certifier reads it from a relay file.
+fn as_certifier_relay(
+    relay: &kyc_wallet::withdraw::WithdrawRelay,
+) -> anyhow::Result<WithdrawRelay> {
+    Ok(serde_json::from_value(serde_json::to_value(relay)?)?)
 }
