@@ -56,7 +56,7 @@ impl Queue {
         options: &ApproveOptions,
         on_outcome: impl FnMut(i64, Address, &Outcome),
     ) -> Result<BatchSummary> {
-        let ids = self.selected(chain, selection).await?;
+        let ids = self.approval_ids(chain, selection).await?;
         let mut journal = QueueJournal {
             queue: self,
             out_dir: &options.out_dir,
@@ -92,8 +92,9 @@ impl Queue {
         Ok(summary)
     }
 
-    /// The pending IDs to work on; an ID that is unknown or not pending is an error.
-    async fn selected(&self, chain: &Chain, selection: &Selection) -> Result<Vec<i64>> {
+    /// The pending IDs an approval of `selection` works on; an ID that is unknown or not
+    /// pending is an error.
+    pub async fn approval_ids(&self, chain: &Chain, selection: &Selection) -> Result<Vec<i64>> {
         match selection {
             Selection::Ids(ids) => {
                 let mut unique = Vec::new();

@@ -5,3 +5,5 @@ pub(crate) mod demo;
 pub(crate) mod devnet;
 pub(crate) mod user;
 pub(crate) mod service;
+pub(crate) mod certifier;
+pub(crate) mod registry;

@@ -1,6 +1,7 @@
 //! The `kyc` binary driven as a user types it, against real anvil chains.
 #![allow(clippy::unwrap_used)]
 
+mod certifier;
 mod hash;
 mod service;
 mod user;

@@ -1,0 +1,235 @@
+//! `kyc registry`: the registry owner's commands (deploy, add and remove certifiers) and
+//! what the registry holds about a subject.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use alloy::primitives::Address;
+use clap::Subcommand;
+use kyc_certifier::{
+    governance::{
+        add_certifier, attestations_of, deploy_registry, remove_certifier, CertifierAttestation,
+    },
+    Chain,
+};
+use serde_json::json;
+
+use crate::opts::{RegistryArgs, RpcArgs, WalletArgs};
+
+/// The registry: deploy it, govern its certifiers, show a subject's attestations.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: RegistryCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum RegistryCommand {
+    /// Deploy a KycRegistry owned by the signing account and print its address.
+    Deploy(DeployArgs),
+    /// Add a certifier with a display name (owner only).
+    AddCertifier(AddArgs),
+    /// Remove a certifier; its attestations stop counting (owner only).
+    RemoveCertifier(RemoveArgs),
+    /// Show a subject's attestations: root, status, evidence, times, isVerified.
+    Show(ShowArgs),
+}
+
+impl Args {
+    pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
+        match self.command {
+            RegistryCommand::Deploy(args) => args.run(json).await,
+            RegistryCommand::AddCertifier(args) => args.run(json).await,
+            RegistryCommand::RemoveCertifier(args) => args.run(json).await,
+            RegistryCommand::Show(args) => args.run(json).await,
+        }
+    }
+}
+
+/// Deploy a KycRegistry owned by the signing account.
+#[derive(Debug, clap::Args)]
+struct DeployArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+
+    #[command(flatten)]
+    wallet: WalletArgs,
+}
+
+impl DeployArgs {
+    async fn run(self, json: bool) -> anyhow::Result<()> {
+        let signer = self.wallet.signer()?;
+        let owner = signer.address();
+        let provider = self.rpc.signing_provider(signer)?;
+        let registry = deploy_registry(&provider, owner).await?;
+        if json {
+            println!(
+                "{}",
+                json!({ "registry": registry.to_checksum(None), "owner": owner.to_checksum(None) })
+            );
+        } else {
+            println!("{registry}");
+        }
+        Ok(())
+    }
+}
+
+/// Connects to the registry as the signing account.
+async fn connect(registry: &RegistryArgs, wallet: &WalletArgs) -> anyhow::Result<Chain> {
+    let signer = wallet.signer()?;
+    let account = signer.address();
+    let provider = registry.rpc.signing_provider(signer)?;
+    Ok(Chain::connect(provider, registry.registry, account).await?)
+}
+
+/// Add a certifier with a display name (owner only).
+#[derive(Debug, clap::Args)]
+struct AddArgs {
+    /// The certifier's address.
+    certifier: Address,
+
+    /// The name services show for it.
+    #[arg(long)]
+    name: String,
+
+    #[command(flatten)]
+    registry: RegistryArgs,
+
+    #[command(flatten)]
+    wallet: WalletArgs,
+}
+
+impl AddArgs {
+    async fn run(self, json: bool) -> anyhow::Result<()> {
+        let chain = connect(&self.registry, &self.wallet).await?;
+        let confirmed = add_certifier(&chain, self.certifier, &self.name).await?;
+        if json {
+            println!(
+                "{}",
+                json!({
+                    "added": self.certifier.to_checksum(None),
+                    "name": self.name,
+                    "tx_hash": confirmed.tx_hash,
+                    "block_number": confirmed.block_number,
+                })
+            );
+        } else {
+            println!(
+                "added certifier {} ({}) in transaction {}",
+                self.certifier, self.name, confirmed.tx_hash
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Remove a certifier (owner only).
+#[derive(Debug, clap::Args)]
+struct RemoveArgs {
+    /// The certifier's address.
+    certifier: Address,
+
+    #[command(flatten)]
+    registry: RegistryArgs,
+
+    #[command(flatten)]
+    wallet: WalletArgs,
+}
+
+impl RemoveArgs {
+    async fn run(self, json: bool) -> anyhow::Result<()> {
+        let chain = connect(&self.registry, &self.wallet).await?;
+        let confirmed = remove_certifier(&chain, self.certifier).await?;
+        if json {
+            println!(
+                "{}",
+                json!({
+                    "removed": self.certifier.to_checksum(None),
+                    "tx_hash": confirmed.tx_hash,
+                    "block_number": confirmed.block_number,
+                })
+            );
+        } else {
+            println!(
+                "removed certifier {} in transaction {}",
+                self.certifier, confirmed.tx_hash
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Show a subject's attestations: by one certifier, or by every certifier ever added that
+/// holds one.
+#[derive(Debug, clap::Args)]
+struct ShowArgs {
+    /// The subject's address.
+    subject: Address,
+
+    /// Only this certifier's attestation (shown even when there is none).
+    #[arg(long)]
+    certifier: Option<Address>,
+
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+impl ShowArgs {
+    async fn run(self, json: bool) -> anyhow::Result<()> {
+        let provider = self.registry.rpc.provider()?;
+        let chain = Chain::connect(provider, self.registry.registry, Address::ZERO).await?;
+        let found = attestations_of(&chain, self.subject, self.certifier).await?;
+        if json {
+            let attestations: Vec<_> = found.iter().map(attestation_json).collect();
+            println!(
+                "{}",
+                json!({ "subject": self.subject.to_checksum(None), "attestations": attestations })
+            );
+            return Ok(());
+        }
+        if found.is_empty() {
+            println!("no attestations of {}", self.subject);
+        }
+        for (i, one) in found.iter().enumerate() {
+            if i > 0 {
+                println!();
+            }
+            let standing = if one.current { "current" } else { "removed" };
+            println!(
+                "certifier {} {:?} ({standing})",
+                one.certifier, one.certifier_name
+            );
+            println!("  status    {}", one.status);
+            println!("  root      {}", one.root);
+            println!("  evidence  {}", one.evidence.names().join(", "));
+            println!("  issued    {}", time(one.issued_at));
+            println!("  expires   {}", time(one.expires_at));
+            println!("  verified  {}", if one.verified { "yes" } else { "no" });
+        }
+        Ok(())
+    }
+}
+
+fn attestation_json(one: &CertifierAttestation) -> serde_json::Value {
+    json!({
+        "certifier": one.certifier.to_checksum(None),
+        "name": one.certifier_name,
+        "current": one.current,
+        "root": one.root,
+        "status": one.status.as_str(),
+        "evidence": one.evidence,
+        "issued_at": one.issued_at,
+        "expires_at": one.expires_at,
+        "nonce": one.nonce,
+        "verified": one.verified,
+    })
+}
+
+fn time(unix: u64) -> String {
+    if unix == 0 {
+        return "-".to_owned();
+    }
+    format!(
+        "{} ({unix})",
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix))
+    )
+}

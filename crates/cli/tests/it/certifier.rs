@@ -1,0 +1,927 @@
+//! `kyc certifier` and `kyc registry` as a certification body and a registry owner type them,
+//! on requests signed by the wallet library, against real anvil chains.
+
+use std::{
+    path::PathBuf,
+    process::{Child, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    network::EthereumWallet,
+    node_bindings::{Anvil, AnvilInstance},
+    primitives::Address,
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::Filter,
+    signers::local::PrivateKeySigner,
+    sol_types::SolEvent,
+};
+use kyc_certifier::queue::{Queue, RequestStatus};
+use kyc_contracts::KycRegistry;
+use kyc_core::{
+    claims::{Claim, ClaimSet},
+    commitment::Commitment,
+    files::{Credential, JsonFile, Request},
+};
+use kyc_test_utils::anvil_path;
+use kyc_wallet::request::{sign_request, RequestTarget};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::util::{kyc, stderr, stdout};
+
+/// A chain, a registry deployed and a certifier added through `kyc registry`, and a folder.
+struct Net {
+    anvil: AnvilInstance,
+    registry: Address,
+    owner: PrivateKeySigner,
+    certifier: PrivateKeySigner,
+    dir: TempDir,
+}
+
+impl Net {
+    fn start() -> Self {
+        Self::on(Anvil::at(anvil_path()).try_spawn().unwrap())
+    }
+
+    fn on(anvil: AnvilInstance) -> Self {
+        let owner = PrivateKeySigner::from(anvil.keys()[0].clone());
+        let certifier = PrivateKeySigner::from(anvil.keys()[2].clone());
+        let dir = TempDir::new().unwrap();
+        let deployed = kyc()
+            .args([
+                "--json",
+                "registry",
+                "deploy",
+                "--rpc-url",
+                anvil.endpoint().as_str(),
+            ])
+            .env("KYC_PRIVATE_KEY", key(&owner))
+            .output()
+            .unwrap();
+        assert!(deployed.status.success(), "{}", stderr(&deployed));
+        let deployed: Value = serde_json::from_str(&stdout(&deployed)).unwrap();
+        assert_eq!(deployed["owner"], owner.address().to_checksum(None));
+        let registry = deployed["registry"].as_str().unwrap().parse().unwrap();
+        let net = Self {
+            anvil,
+            registry,
+            owner,
+            certifier,
+            dir,
+        };
+        let added = net
+            .as_owner()
+            .args([
+                "registry",
+                "add-certifier",
+                &net.certifier.address().to_string(),
+            ])
+            .args(["--name", "Demo Certification Body"])
+            .output()
+            .unwrap();
+        assert!(added.status.success(), "{}", stderr(&added));
+        assert!(stdout(&added).starts_with("added certifier"));
+        net
+    }
+
+    /// `kyc` with the chain, the registry, the certifier's key and the queue in the environment.
+    fn kyc(&self) -> std::process::Command {
+        let mut command = kyc();
+        command
+            .env("ETH_RPC_URL", self.anvil.endpoint())
+            .env("KYC_REGISTRY", self.registry.to_string())
+            .env("KYC_PRIVATE_KEY", key(&self.certifier))
+            .env("KYC_QUEUE", self.path("queue.db"))
+            .current_dir(self.dir.path());
+        command
+    }
+
+    fn as_owner(&self) -> std::process::Command {
+        let mut command = self.kyc();
+        command.env("KYC_PRIVATE_KEY", key(&self.owner));
+        command
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn provider(&self) -> DynProvider {
+        ProviderBuilder::new()
+            .wallet(EthereumWallet::from(self.owner.clone()))
+            .connect_http(self.anvil.endpoint_url())
+            .erased()
+    }
+
+    async fn now(&self) -> u64 {
+        let block = self
+            .provider()
+            .get_block_by_number(Default::default())
+            .await
+            .unwrap();
+        block.unwrap().header.timestamp
+    }
+
+    /// A request signed by `subject` through the wallet library, written to `file`.
+    async fn request(
+        &self,
+        subject: &PrivateKeySigner,
+        claims: &[(&str, &str)],
+        file: &str,
+    ) -> Request {
+        let registry = KycRegistry::new(self.registry, self.provider());
+        let nonce = registry
+            .nonces(subject.address(), self.certifier.address())
+            .call()
+            .await
+            .unwrap();
+        let target = RequestTarget {
+            chain_id: self.anvil.chain_id(),
+            registry: self.registry,
+            certifier: self.certifier.address(),
+            nonce,
+            deadline: self.now().await + 3600,
+        };
+        let request = sign_request(subject, &commitment(claims), target).unwrap();
+        let path = self.path(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, request.to_json().unwrap()).unwrap();
+        request
+    }
+
+    fn list(&self) -> Vec<Value> {
+        let output = self
+            .kyc()
+            .args(["--json", "certifier", "queue", "list"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_str::<Value>(&stdout(&output))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    fn show(&self, subject: Address) -> Value {
+        let output = self
+            .kyc()
+            .args(["--json", "registry", "show", &subject.to_string()])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    }
+}
+
+fn key(signer: &PrivateKeySigner) -> String {
+    signer.to_bytes().to_string()
+}
+
+fn commitment(claims: &[(&str, &str)]) -> Commitment {
+    let claims = claims
+        .iter()
+        .map(|(key, value)| Claim {
+            key: (*key).to_owned(),
+            value: (*value).to_owned(),
+        })
+        .collect();
+    Commitment::new(&ClaimSet::new(claims).unwrap()).unwrap()
+}
+
+fn person(number: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("given_name", "Hanako"),
+        ("family_name", "Qwertyuiopasd"),
+        ("birthdate", "1985-04-01"),
+        ("document.type", "id_card"),
+        ("document.issuer", "JP"),
+        ("document.number", number),
+    ]
+}
+
+const APPROVE: [&str; 7] = [
+    "--evidence",
+    "document,face",
+    "--valid-for",
+    "365d",
+    "--out-dir",
+    "credentials",
+    "--all",
+];
+
+/// One line on stderr, no panic, a non-zero exit.
+fn assert_one_line_error(output: &Output, expected: &str) {
+    let text = stderr(output);
+    assert!(!output.status.success(), "expected a failure: {text}");
+    assert!(!text.contains("panicked"), "{text}");
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "{text}");
+    assert!(text.contains(expected), "expected {expected:?} in {text}");
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+#[tokio::test]
+async fn queue_add_approve_reject_purge() {
+    let net = Net::start();
+    let (first, second) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    let kept = net.request(&first, &person("ID111"), "in/a.json").await;
+    let refused = net.request(&second, &person("ID222"), "in/b.json").await;
+    std::fs::write(net.path("in/broken.json"), "{\"version\": 1").unwrap();
+
+    let added = net
+        .kyc()
+        .args(["certifier", "queue", "add", "in"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&added, "1 of 3 request files were refused");
+    let out = stdout(&added);
+    assert!(
+        out.contains(&format!("queued #1 {}", first.address())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("queued #2 {}", second.address())),
+        "{out}"
+    );
+    assert!(stderr(&added)
+        .contains("refused in/broken.json: in/broken.json is not valid: invalid json"));
+
+    let listed = net.list();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|entry| entry["status"] == "pending"));
+
+    let rejected = net
+        .kyc()
+        .args([
+            "certifier",
+            "queue",
+            "reject",
+            "2",
+            "--reason",
+            "document expired",
+        ])
+        .output()
+        .unwrap();
+    assert!(rejected.status.success(), "{}", stderr(&rejected));
+
+    let approved = net
+        .kyc()
+        .args(["--json", "certifier", "queue", "approve"])
+        .args(APPROVE)
+        .output()
+        .unwrap();
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    let report: Value = serde_json::from_str(&stdout(&approved)).unwrap();
+    assert_eq!(report["attested"].as_array().unwrap().len(), 1);
+    assert_eq!(report["failed"].as_array().unwrap().len(), 0);
+    let tx = report["attested"][0]["tx_hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The credential is SPEC's file, for the wallet to import.
+    let path = net.path(&format!("credentials/{}.json", first.address()));
+    let credential = Credential::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(
+        (credential.root, credential.claims),
+        (kept.root, kept.claims.clone())
+    );
+    assert_eq!(credential.tx_hash.to_string(), tx);
+
+    let listed = net.list();
+    assert_eq!(
+        (listed[0]["status"].as_str(), listed[0]["tx_hash"].as_str()),
+        (Some("approved"), Some(tx.as_str()))
+    );
+    assert_eq!(listed[1]["status"], "rejected");
+    assert_eq!(listed[1]["reason"], "document expired");
+    assert_eq!(listed[1]["root"], refused.root.to_string());
+
+    let shown = net.show(first.address());
+    let one = &shown["attestations"][0];
+    assert_eq!(one["status"], "active");
+    assert_eq!(one["root"], kept.root.to_string());
+    assert_eq!(one["evidence"], serde_json::json!(["document", "face"]));
+    assert_eq!(one["verified"], true);
+    assert_eq!(one["name"], "Demo Certification Body");
+    let text = net
+        .kyc()
+        .args(["registry", "show", &first.address().to_string()])
+        .output()
+        .unwrap();
+    assert!(stdout(&text).contains("verified  yes"), "{}", stdout(&text));
+
+    // Within the retention nothing is deleted; `purge --retention 0s` deletes both
+    // decided requests' personal data, and no claim value is in the database files.
+    let purge = net
+        .kyc()
+        .args(["certifier", "queue", "purge"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&purge).trim(),
+        "0 requests timed out, personal data of 0 requests deleted"
+    );
+    let purge = net
+        .kyc()
+        .args(["--json", "certifier", "queue", "purge", "--retention", "0s"])
+        .output()
+        .unwrap();
+    let purged: Value = serde_json::from_str(&stdout(&purge)).unwrap();
+    assert_eq!(purged["purged"], 2);
+    let listed = net.list();
+    assert!(listed.iter().all(|entry| entry["data_deleted_at"].is_u64()));
+    let deleted = net
+        .kyc()
+        .args([
+            "--json",
+            "certifier",
+            "queue",
+            "list",
+            "--status",
+            "deleted",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout(&deleted))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let bytes: Vec<u8> = ["queue.db", "queue.db-wal"]
+        .iter()
+        .filter_map(|name| std::fs::read(net.path(name)).ok())
+        .flatten()
+        .collect();
+    assert!(bytes.len() > 4096);
+    for needle in ["Qwertyuiopasd", "ID111", "ID222", "1985-04-01"] {
+        assert!(
+            !contains(&bytes, needle.as_bytes()),
+            "{needle} found in the database"
+        );
+    }
+    for claim in kept.claims.iter().chain(&refused.claims) {
+        assert!(!contains(&bytes, claim.salt.as_slice()));
+    }
+    assert!(
+        contains(&bytes, kept.root.to_string().as_bytes()),
+        "the audit line stays"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gives_one_clear_line() {
+    let net = Net::start();
+    let subject = PrivateKeySigner::random();
+    let mut request = net.request(&subject, &person("ID111"), "good.json").await;
+
+    let attest = |file: &str, extra: &[&str]| {
+        net.kyc()
+            .args([
+                "certifier",
+                "attest",
+                file,
+                "--evidence",
+                "document",
+                "--valid-for",
+                "30d",
+            ])
+            .args(["--out-dir", "credentials"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    std::fs::write(net.path("broken.json"), "[1, 2").unwrap();
+    assert_one_line_error(
+        &attest("broken.json", &[]),
+        "1 of 1 requests were not attested",
+    );
+    assert!(stderr(&attest("broken.json", &[])).contains("broken.json is not valid: invalid json"));
+
+    request.chain_id = 1;
+    std::fs::write(net.path("chain.json"), request.to_json().unwrap()).unwrap();
+    let output = attest("chain.json", &[]);
+    assert_one_line_error(&output, "1 of 1 requests were not attested");
+    assert!(
+        stderr(&output).contains(&format!(
+            "chain_id is 1, but the rpc serves chain {}",
+            net.anvil.chain_id()
+        )),
+        "{}",
+        stderr(&output)
+    );
+
+    let unknown = Address::repeat_byte(0x42).to_string();
+    let output = attest("good.json", &["--registry", &unknown]);
+    assert_one_line_error(
+        &output,
+        &format!("no contract at registry address {unknown}"),
+    );
+    assert_eq!(stderr(&output).lines().count(), 1);
+
+    let output = attest("good.json", &["--rpc-url", "http://127.0.0.1:9"]);
+    assert_one_line_error(&output, "rpc unavailable while reading the chain id");
+
+    let output = attest("missing.json", &[]);
+    assert_one_line_error(&output, "missing.json");
+
+    let output = net
+        .kyc()
+        .args([
+            "certifier",
+            "attest",
+            "good.json",
+            "--evidence",
+            "passport",
+            "--valid-for",
+            "30d",
+        ])
+        .args(["--out-dir", "x"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("unknown evidence \"passport\""),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = net
+        .kyc()
+        .args(["certifier", "queue", "reject", "7", "--reason", "x"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "no request #7 in the queue");
+
+    // Not the owner: the contract's error, decoded.
+    let output = net
+        .kyc()
+        .args([
+            "registry",
+            "add-certifier",
+            &subject.address().to_string(),
+            "--name",
+            "Rogue",
+        ])
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &output,
+        &format!(
+            "registry refused adding the certifier: {} is not the registry owner",
+            net.certifier.address()
+        ),
+    );
+
+    // The good file still attests, with a progress-free report on a pipe.
+    let output = attest("good.json", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("1 of 1 attested (0 already on chain), 1 transactions"));
+}
+
+#[tokio::test]
+async fn an_unreachable_chain_leaves_requests_pending_with_the_reason() {
+    let net = Net::start();
+    net.request(&PrivateKeySigner::random(), &person("ID111"), "a.json")
+        .await;
+    let added = net
+        .kyc()
+        .args(["certifier", "queue", "add", "a.json"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+
+    let approved = net
+        .kyc()
+        .args([
+            "certifier",
+            "queue",
+            "approve",
+            "--rpc-url",
+            "http://127.0.0.1:9",
+        ])
+        .args(APPROVE)
+        .output()
+        .unwrap();
+    assert_one_line_error(&approved, "rpc unavailable while reading the chain id");
+    let listed = net.list();
+    assert_eq!(listed[0]["status"], "pending");
+    assert!(listed[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("rpc unavailable"));
+    assert!(listed[0]["tx_hash"].is_null());
+
+    // Back online, the same command attests it.
+    let approved = net
+        .kyc()
+        .args(["certifier", "queue", "approve"])
+        .args(APPROVE)
+        .output()
+        .unwrap();
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    assert_eq!(net.list()[0]["status"], "approved");
+}
+
+#[tokio::test]
+async fn one_identity_behind_two_addresses() {
+    let net = Net::start();
+    let (first, second) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    net.request(&first, &person("ID111"), "a.json").await;
+    net.request(&second, &person("ID111"), "b.json").await;
+    let add = |file: &str| {
+        let output = net
+            .kyc()
+            .args(["certifier", "queue", "add", file])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    add("a.json");
+    let approve = |extra: &[&str]| {
+        net.kyc()
+            .args(["certifier", "queue", "approve"])
+            .args(APPROVE)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(approve(&[]).status.success());
+
+    add("b.json");
+    let refused = approve(&[]);
+    assert_one_line_error(&refused, "1 of 1 requests were not attested");
+    assert!(
+        stderr(&refused).contains(&format!(
+            "pending #2 {}: the identity document is already attested for {} (request #1); approve with --rebind",
+            second.address(),
+            first.address()
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(net.list()[1]["status"], "pending");
+
+    let rebound = approve(&["--rebind"]);
+    assert!(rebound.status.success(), "{}", stderr(&rebound));
+    assert_eq!(
+        net.show(first.address())["attestations"][0]["status"],
+        "revoked"
+    );
+    assert_eq!(
+        net.show(second.address())["attestations"][0]["status"],
+        "active"
+    );
+}
+
+#[tokio::test]
+async fn a_request_waiting_too_long_times_out() {
+    let net = Net::start();
+    net.request(&PrivateKeySigner::random(), &person("ID111"), "a.json")
+        .await;
+    let added = net
+        .kyc()
+        .args(["certifier", "queue", "add", "a.json"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let listed = net
+        .kyc()
+        .args(["certifier", "queue", "list", "--max-pending", "1s"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(stderr(&listed).contains("note: 1 requests timed out"));
+    assert!(stdout(&listed).contains("timed_out"), "{}", stdout(&listed));
+    let entry = &net.list()[0];
+    assert_eq!(entry["status"], "timed_out");
+    assert_eq!(entry["reason"], "pending longer than 1 seconds");
+    let approved = net
+        .kyc()
+        .args(["certifier", "queue", "approve", "1"])
+        .args(&APPROVE[..6])
+        .output()
+        .unwrap();
+    assert_one_line_error(&approved, "request #1 is timed_out, not pending");
+}
+
+#[tokio::test]
+async fn revoke_and_relay_a_wallet_withdrawal() {
+    let net = Net::start();
+    let (kept, withdrawn) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    net.request(&kept, &person("ID111"), "in/a.json").await;
+    net.request(&withdrawn, &person("ID222"), "in/b.json").await;
+    let attested = net
+        .kyc()
+        .args([
+            "certifier",
+            "attest",
+            "in",
+            "--evidence",
+            "document",
+            "--valid-for",
+            "30d",
+        ])
+        .args(["--out-dir", "credentials"])
+        .output()
+        .unwrap();
+    assert!(attested.status.success(), "{}", stderr(&attested));
+
+    let revoked = net
+        .kyc()
+        .args([
+            "certifier",
+            "revoke",
+            &kept.address().to_string(),
+            "--reason",
+            "document reported stolen",
+        ])
+        .output()
+        .unwrap();
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert_eq!(
+        net.show(kept.address())["attestations"][0]["status"],
+        "revoked"
+    );
+    let again = net
+        .kyc()
+        .args([
+            "certifier",
+            "revoke",
+            &kept.address().to_string(),
+            "--reason",
+            "again",
+        ])
+        .output()
+        .unwrap();
+    assert_one_line_error(&again, "no active attestation of");
+
+    // The wallet library signs the withdrawal; the certifier relays it and pays.
+    let client = kyc_wallet::chain::RegistryClient::connect(net.provider(), net.registry)
+        .await
+        .unwrap();
+    let deadline = net.now().await + 600;
+    let relay = kyc_wallet::withdraw::prepare_withdraw(
+        &client,
+        &withdrawn,
+        net.certifier.address(),
+        deadline,
+    )
+    .await
+    .unwrap();
+    std::fs::write(net.path("withdraw.json"), relay.to_json().unwrap()).unwrap();
+    let relayed = net
+        .kyc()
+        .args(["--json", "certifier", "relay", "withdraw.json"])
+        .output()
+        .unwrap();
+    assert!(relayed.status.success(), "{}", stderr(&relayed));
+    let relayed: Value = serde_json::from_str(&stdout(&relayed)).unwrap();
+    assert_eq!(relayed["withdrawn"], withdrawn.address().to_checksum(None));
+    assert_eq!(
+        net.show(withdrawn.address())["attestations"][0]["status"],
+        "withdrawn"
+    );
+
+    let again = net
+        .kyc()
+        .args(["certifier", "relay", "withdraw.json"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&again, "nonce is 1, but the registry's nonce");
+}
+
+#[tokio::test]
+async fn registry_governance_and_show() {
+    let net = Net::start();
+    let subject = PrivateKeySigner::random();
+    let shown = net.show(subject.address());
+    assert_eq!(shown["attestations"], serde_json::json!([]));
+    let output = net
+        .kyc()
+        .args(["registry", "show", &subject.address().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("no attestations of {}", subject.address())
+    );
+
+    let again = net
+        .as_owner()
+        .args([
+            "registry",
+            "add-certifier",
+            &net.certifier.address().to_string(),
+            "--name",
+            "Twice",
+        ])
+        .output()
+        .unwrap();
+    assert_one_line_error(&again, "is already registered");
+
+    net.request(&subject, &person("ID111"), "a.json").await;
+    let attested = net
+        .kyc()
+        .args([
+            "certifier",
+            "attest",
+            "a.json",
+            "--evidence",
+            "document",
+            "--valid-for",
+            "30d",
+        ])
+        .args(["--out-dir", "credentials"])
+        .output()
+        .unwrap();
+    assert!(attested.status.success(), "{}", stderr(&attested));
+
+    let other = PrivateKeySigner::random().address();
+    let output = net
+        .kyc()
+        .args([
+            "--json",
+            "registry",
+            "show",
+            &subject.address().to_string(),
+            "--certifier",
+            &other.to_string(),
+        ])
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(shown["attestations"][0]["status"], "none");
+    assert_eq!(shown["attestations"][0]["current"], false);
+
+    let removed = net
+        .as_owner()
+        .args([
+            "--json",
+            "registry",
+            "remove-certifier",
+            &net.certifier.address().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    let one = &net.show(subject.address())["attestations"][0];
+    assert_eq!(
+        (
+            one["status"].as_str(),
+            one["current"].as_bool(),
+            one["verified"].as_bool()
+        ),
+        (Some("active"), Some(false), Some(false))
+    );
+}
+
+/// 200 requests, approved in chunks of 20 on a chain that mines a block a second; the
+/// process is killed mid-batch and the same command run again.
+#[tokio::test]
+async fn killed_mid_batch_then_rerun_attests_each_request_exactly_once() {
+    const REQUESTS: usize = 200;
+    let net = Net::on(Anvil::at(anvil_path()).block_time(1).try_spawn().unwrap());
+    let mut requests = Vec::new();
+    for i in 0..REQUESTS {
+        let subject = PrivateKeySigner::random();
+        let number = format!("KILL{i:04}");
+        let claims = [
+            ("family_name", "Suzuki"),
+            ("document.number", number.as_str()),
+        ];
+        requests.push(
+            net.request(&subject, &claims, &format!("in/{i:04}.json"))
+                .await,
+        );
+    }
+    let added = net
+        .kyc()
+        .args(["certifier", "queue", "add", "in"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+
+    let approve = || {
+        let mut command = net.kyc();
+        command
+            .args([
+                "certifier",
+                "queue",
+                "approve",
+                "--chunk-size",
+                "20",
+                "--in-flight",
+                "2",
+            ])
+            .args(APPROVE);
+        command
+    };
+    let mut first: Child = approve()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let queue_path = net.path("queue.db");
+    let approved_so_far = || async {
+        let queue = Queue::open(&queue_path, &Queue::default_key_path(&queue_path))
+            .await
+            .unwrap();
+        let approved = queue
+            .list(Some(kyc_certifier::queue::ListFilter::Status(
+                RequestStatus::Approved,
+            )))
+            .await
+            .unwrap()
+            .len();
+        queue.close().await;
+        approved
+    };
+    let started = Instant::now();
+    let at_kill = loop {
+        let approved = approved_so_far().await;
+        if approved >= 40 {
+            break approved;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no progress: {approved}"
+        );
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first run ended early"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let after_kill = approved_so_far().await;
+    assert!(
+        at_kill <= after_kill && after_kill < REQUESTS,
+        "killed mid-batch at {after_kill}"
+    );
+
+    let rerun = approve().output().unwrap();
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    let left = REQUESTS - after_kill;
+    let summary = stdout(&rerun);
+    assert!(
+        summary.contains(&format!("{left} of {left} attested")),
+        "{summary}"
+    );
+
+    // The chain: one Attested event per subject, every pair's nonce used exactly once.
+    let filter = Filter::new()
+        .address(net.registry)
+        .event_signature(KycRegistry::Attested::SIGNATURE_HASH)
+        .from_block(0);
+    let logs = net.provider().get_logs(&filter).await.unwrap();
+    assert_eq!(logs.len(), REQUESTS);
+    let registry = KycRegistry::new(net.registry, net.provider());
+    let listed = net.list();
+    assert_eq!(listed.len(), REQUESTS);
+    for request in &requests {
+        let nonce = registry
+            .nonces(request.subject, net.certifier.address())
+            .call()
+            .await
+            .unwrap();
+        assert_eq!(nonce, 1, "{} attested once", request.subject);
+        let subject = request.subject.to_checksum(None);
+        let entry = listed
+            .iter()
+            .find(|entry| entry["subject"] == subject)
+            .unwrap();
+        assert_eq!(entry["status"], "approved");
+        let log = logs
+            .iter()
+            .find(|log| log.topics()[1] == request.subject.into_word())
+            .unwrap();
+        assert_eq!(
+            entry["tx_hash"],
+            log.transaction_hash.unwrap().to_string(),
+            "the queue agrees with the chain"
+        );
+        let credential =
+            std::fs::read_to_string(net.path(&format!("credentials/{}.json", request.subject)))
+                .unwrap();
+        let credential = Credential::from_json(&credential).unwrap();
+        assert_eq!(
+            (credential.root, credential.tx_hash),
+            (request.root, log.transaction_hash.unwrap())
+        );
+    }
+}
