@@ -520,3 +520,99 @@ async fn keys_passwords_and_claims_are_refused_in_one_line() {
     assert!(!refusal.contains("wrong\n"));
     assert!(!address.is_empty());
 }
+
+/// `kyc user ARGS` on a pseudo-terminal (util-linux `script`), typing `input`; the password
+/// comes from the password file when `password_file`, else from the prompt.
+fn on_terminal(person: &Person, args: &[&str], input: &str, password_file: bool) -> Output {
+    use std::io::Write;
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_kyc"))
+        .chain(std::iter::once("user"))
+        .chain(args.iter().copied())
+        .map(|arg| format!("'{}'", arg.replace('\'', r"'\''")))
+        .collect();
+    let mut command = std::process::Command::new("script");
+    command
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .env("KYC_WALLET", person.path("wallet"))
+        .env("ETH_RPC_URL", person.devnet.anvil.endpoint())
+        .env_remove("KYC_PRIVATE_KEY")
+        .env_remove("KYC_PASSWORD_FILE");
+    if password_file {
+        command.env("KYC_PASSWORD_FILE", person.path("password"));
+    }
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_nothing_is_sent_until_the_person_says_yes() {
+    let person = Person::start().await;
+    let request = person.request();
+    person.user_ok(&["import", person.attest(&request).await.to_str().unwrap()]);
+    let (origin, received) = start_service().await;
+    let code = person.code(&origin, &["birthdate"]);
+    let uri = code.to_uri_string();
+
+    let declined = on_terminal(&person, &["consent", &uri, "--submit"], "n\n", true);
+    let screen = stdout(&declined);
+    assert!(!declined.status.success(), "{screen}");
+    assert!(
+        screen.contains(&code.registration_id.to_string()),
+        "{screen}"
+    );
+    assert!(screen.contains("birthdate = \"1987-06-05\""), "{screen}");
+    assert!(screen.contains("consent declined"), "{screen}");
+    assert!(received.lock().unwrap().is_empty());
+    assert!(person.user_json(&["consents"])["consents"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    let accepted = on_terminal(&person, &["consent", &uri, "--submit"], "y\n", true);
+    let screen = stdout(&accepted);
+    assert!(accepted.status.success(), "{screen}");
+    assert!(screen.contains("Ticket Shop: approved"), "{screen}");
+    assert_eq!(received.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn on_a_terminal_the_password_is_asked_twice_for_a_new_key() {
+    let person = Person::start().await;
+    let differ = on_terminal(&person, &["new"], "first secret\nsecond secret\n", false);
+    assert!(!differ.status.success());
+    let screen = stdout(&differ);
+    assert!(screen.contains("the passwords differ"), "{screen}");
+
+    let created = on_terminal(&person, &["new"], "same secret\nsame secret\n", false);
+    assert!(created.status.success(), "{}", stdout(&created));
+    let unlocked = on_terminal(
+        &person,
+        &[
+            "withdraw",
+            "--certifier",
+            &person.devnet.certifier.address().to_string(),
+            "--registry",
+            &person.devnet.registry.to_string(),
+            "--send",
+        ],
+        "same secret\n",
+        false,
+    );
+    // The key unlocks; the refusal is that there is nothing to withdraw.
+    assert!(
+        stdout(&unlocked).contains("nothing to withdraw"),
+        "{}",
+        stdout(&unlocked)
+    );
+}

@@ -198,7 +198,7 @@ impl ConsentArgs {
         };
 
         if let Some(out) = &self.out {
-            std::fs::write(out, submission.to_json()?)
+            std::fs::write(out, submission.to_json()? + "\n")
                 .with_context(|| format!("cannot write {}", out.display()))?;
             log.append(record(OUTCOME_WRITTEN, Vec::new()))?;
             if json {

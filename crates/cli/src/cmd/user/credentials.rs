@@ -124,7 +124,7 @@ impl ShowArgs {
         }
         for (credential, status, name) in rows {
             let fields: Vec<&str> = credential.claims.iter().map(|c| c.key.as_str()).collect();
-            println!("{status:<10} {} {name:?}", credential.certifier);
+            println!("{:<10} {} {name:?}", status.as_str(), credential.certifier);
             println!("           subject   {}", credential.subject);
             println!(
                 "           chain     {} registry {}",

@@ -60,7 +60,7 @@ impl RequestArgs {
             deadline,
         )
         .await?;
-        std::fs::write(&self.out, request.to_json()?)
+        std::fs::write(&self.out, request.to_json()? + "\n")
             .with_context(|| format!("cannot write {}", self.out.display()))?;
         let copy = wallet.save_request(&request)?;
         if json {

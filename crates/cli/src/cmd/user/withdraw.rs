@@ -73,7 +73,7 @@ impl WithdrawArgs {
         let deadline = unix_now()? + self.deadline.as_secs();
         let relay = prepare_withdraw(&registry, &signer, self.certifier, deadline).await?;
         if let Some(out) = &self.relay_out {
-            std::fs::write(out, relay.to_json()?)
+            std::fs::write(out, relay.to_json()? + "\n")
                 .with_context(|| format!("cannot write {}", out.display()))?;
             if json {
                 print_json(&json!({
