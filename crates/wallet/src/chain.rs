@@ -6,7 +6,6 @@ use alloy::{
     providers::{DynProvider, Provider},
 };
 use kyc_contracts::{decode_revert, describe_revert, KycRegistry, Status};
-use kyc_core::evidence::Evidence;
 
 use crate::{withdraw::WithdrawRelay, Error, Result};
 
@@ -177,13 +176,6 @@ impl RegistryClient {
             )));
         }
         Ok(receipt.transaction_hash)
-    }
-}
-
-impl OnChainAttestation {
-    /// The evidence kinds, refusing bits the protocol does not define.
-    pub fn evidence(&self) -> Result<Evidence> {
-        Ok(Evidence::from_bits(self.evidence)?)
     }
 }
 
