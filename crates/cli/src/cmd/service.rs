@@ -12,6 +12,7 @@ use kyc_verifier::{
 
 use crate::opts::RegistryArgs;
 
+mod serve;
 
 /// The service side: registration sessions, QR codes and verification.
 #[derive(Debug, clap::Args)]
@@ -26,6 +27,8 @@ enum ServiceCommand {
     Session(SessionArgs),
     /// Verify submissions: print the verdicts as JSON; exit 0 only when all are approved.
     Verify(VerifyArgs),
+    /// Run the HTTP service: session API, QR page, submissions, withdrawals.
+    Serve(serve::ServeArgs),
 }
 
 impl Args {
@@ -33,6 +36,7 @@ impl Args {
         match self.command {
             ServiceCommand::Session(args) => args.run(json).await,
             ServiceCommand::Verify(args) => args.run().await,
+            ServiceCommand::Serve(args) => args.run().await,
         }
     }
 }

@@ -1,0 +1,104 @@
+//! `kyc service serve`: the HTTP service of `kyc-service`.
+
+use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{bail, Context};
+use kyc_service::{shutdown_signal, ApiToken, ClientIp, Service, ServiceConfig};
+use kyc_verifier::Policy;
+use tokio::net::TcpListener;
+
+use super::DatabaseArgs;
+use crate::opts::RegistryArgs;
+
+/// The environment variable that holds the backend's bearer token when no file is given.
+const TOKEN_ENV: &str = "KYC_SERVICE_TOKEN";
+
+/// Run the HTTP service: the backend's session API (bearer token), the customer's QR
+/// page with its live status, and the routes wallets post submissions and consent
+/// withdrawals to. Logs go to standard error; Ctrl-C or SIGTERM stops it gracefully.
+#[derive(Debug, clap::Args)]
+pub(super) struct ServeArgs {
+    /// The address to listen on.
+    #[arg(
+        long,
+        env = "KYC_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    listen: SocketAddr,
+
+    /// The service's public origin, `https://host[:port]`: QR codes, callbacks and page
+    /// links use it.
+    #[arg(long, env = "KYC_SERVICE_ORIGIN", value_name = "ORIGIN")]
+    service: String,
+
+    /// The name wallets and the page show [default: the origin's host].
+    #[arg(long)]
+    name: Option<String>,
+
+    /// The service policy (TOML): trusted certifiers, required evidence and fields,
+    /// maximum attestation age, confirmations.
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+
+    /// A file whose first line is the backend's bearer token (at least 16 bytes)
+    /// [default: the KYC_SERVICE_TOKEN environment variable].
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+
+    /// How long disclosed personal data is kept after the verdict, such as 30d or 12h.
+    #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
+    retention: Duration,
+
+    /// Count clients by the last X-Forwarded-For address for the rate limit, when a
+    /// reverse proxy in front of the service sets it.
+    #[arg(long)]
+    behind_proxy: bool,
+
+    #[command(flatten)]
+    registry: RegistryArgs,
+
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+impl ServeArgs {
+    pub(super) async fn run(self) -> anyhow::Result<()> {
+        let token = self.token()?;
+        let policy = Policy::load(&self.policy)?;
+        let verifier = super::verifier(&self.registry, &self.database).await?;
+        let mut config = ServiceConfig::new(self.service, token, policy);
+        config.name = self.name;
+        config.retention = self.retention;
+        if self.behind_proxy {
+            config.client_ip = ClientIp::LastForwardedFor;
+        }
+        let service = Service::new(verifier, config)?;
+        let listener = TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", self.listen))?;
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_target(false)
+            .init();
+        service.serve(listener, shutdown_signal()).await?;
+        Ok(())
+    }
+
+    /// The token from `--token-file`, else from the environment.
+    fn token(&self) -> anyhow::Result<ApiToken> {
+        let text = match &self.token_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the token file {}", path.display()))?;
+                text.lines().next().unwrap_or_default().trim().to_owned()
+            }
+            None => match std::env::var(TOKEN_ENV) {
+                Ok(token) => token.trim().to_owned(),
+                Err(_) => bail!("no api token: give --token-file FILE or set {TOKEN_ENV}"),
+            },
+        };
+        Ok(ApiToken::new(&text)?)
+    }
+}

@@ -1,0 +1,109 @@
+//! The service: its shared state and its routes.
+
+use std::sync::Arc;
+
+use alloy_primitives::B256;
+use axum::{
+    extract::DefaultBodyLimit,
+    middleware,
+    routing::{get, post},
+    Router,
+};
+use kyc_verifier::{inspect::MAX_SUBMISSION_BYTES, AnyStore, Session, SessionRequest, Verifier};
+use tokio::sync::{broadcast, watch};
+
+use crate::{
+    auth, page,
+    rate_limit::{self, RateLimiter},
+    routes, server, Error, Result, ServiceConfig,
+};
+
+/// How many session changes may queue for a slow page before it re-reads the store.
+const CHANGES_CAPACITY: usize = 1024;
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub(crate) verifier: Verifier<AnyStore>,
+    pub(crate) config: ServiceConfig,
+    pub(crate) limiter: RateLimiter,
+    /// The registration IDs whose status may have changed, for the pages that watch them.
+    pub(crate) changes: broadcast::Sender<B256>,
+    /// Becomes `true` when the service shuts down, so open event streams end.
+    pub(crate) stopping: watch::Sender<bool>,
+}
+
+impl AppState {
+    /// Tells the pages watching `registration_id` to read its status again.
+    pub(crate) fn announce_change(&self, registration_id: B256) {
+        // No receiver just means no page is open.
+        let _ = self.changes.send(registration_id);
+    }
+}
+
+/// The HTTP service over a verifier: build it, then [`serve`](Service::serve) it, or
+/// take its [`router`](Service::router) into an application of your own.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub(crate) state: Arc<AppState>,
+}
+
+impl Service {
+    /// A service over `verifier`, after checking the configuration, including that
+    /// its origin and name make a valid registration code.
+    pub fn new(verifier: Verifier<AnyStore>, config: ServiceConfig) -> Result<Self> {
+        config.check()?;
+        let mut trial = SessionRequest::new(config.service.clone(), Vec::new());
+        trial.name = config.name.clone();
+        Session::open(trial, verifier.chain_id(), verifier.registry(), 0)
+            .map_err(Error::InvalidCode)?;
+        let (changes, _) = broadcast::channel(CHANGES_CAPACITY);
+        let (stopping, _) = watch::channel(false);
+        Ok(Self {
+            state: Arc::new(AppState {
+                verifier,
+                limiter: RateLimiter::new(config.rate_limit),
+                config,
+                changes,
+                stopping,
+            }),
+        })
+    }
+
+    /// Every route, with the token check on the backend's, the rate limit on the
+    /// wallets', a body size limit and a log line per request.
+    pub fn router(&self) -> Router {
+        let state = self.state.clone();
+        let backend = Router::new()
+            .route("/v1/sessions", post(routes::sessions::create))
+            .route("/v1/sessions/{id}", get(routes::sessions::show))
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_token,
+            ));
+        let wallets = Router::new()
+            .route(
+                "/v1/sessions/{id}/submission",
+                post(routes::submission::submit),
+            )
+            .route(
+                "/v1/sessions/{id}/withdrawal",
+                post(routes::withdrawal::withdraw),
+            )
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                rate_limit::limit_clients,
+            ));
+        let pages = Router::new()
+            .route("/r/{id}", get(page::show))
+            .route("/r/{id}/qr.svg", get(page::qr_svg))
+            .route("/r/{id}/events", get(routes::events::stream))
+            .route("/healthz", get(routes::health));
+        backend
+            .merge(wallets)
+            .merge(pages)
+            .layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES))
+            .layer(middleware::from_fn(server::log_request))
+            .with_state(state)
+    }
+}

@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+mod app;
+mod auth;
+mod config;
+mod error;
+mod page;
+mod problem;
+mod rate_limit;
+mod retention;
+mod routes;
+mod server;
+mod status;
+
+pub use app::Service;
+pub use config::{ApiToken, ClientIp, RateLimit, ServiceConfig, DEFAULT_RETENTION, MIN_TOKEN_LEN};
+pub use error::{Error, Result};
+pub use server::shutdown_signal;
+pub use status::{SessionStatus, StatusEvent};

@@ -1,0 +1,126 @@
+//! `GET /r/{id}/events`: the session's status as server-sent events, for the page.
+//!
+//! Each event is `event: status` with a [`StatusEvent`] as data; a new one is sent
+//! when the status changes, and the stream ends after a final status or at shutdown.
+//! A change made in this process arrives at once; one made elsewhere (another
+//! process on the same database) within [`POLL_EVERY`].
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use alloy_primitives::B256;
+use axum::{
+    extract::{Path, State},
+    response::sse::{Event, KeepAlive, Sse},
+};
+use futures_util::{stream, Stream};
+use kyc_verifier::Store;
+use tokio::sync::{broadcast, watch};
+use tracing::warn;
+
+use crate::{app::AppState, problem::Problem, StatusEvent};
+
+/// How often the store is read again without a change announced in this process.
+const POLL_EVERY: Duration = Duration::from_secs(2);
+/// How long a browser waits before reconnecting a dropped stream.
+const RECONNECT_AFTER: Duration = Duration::from_secs(3);
+
+/// The stream of a known session; 404 for an unknown one.
+pub(crate) async fn stream(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Problem> {
+    let registration_id = super::registration_id(&id)?;
+    let changes = state.changes.subscribe();
+    let stopping = state.stopping.subscribe();
+    let record = state
+        .verifier
+        .store()
+        .session(registration_id)
+        .await?
+        .ok_or_else(Problem::unknown_registration)?;
+    let watcher = Watcher {
+        state,
+        registration_id,
+        changes,
+        stopping,
+        expires_at: record.session.expires_at,
+        last: None,
+    };
+    let events = stream::unfold(watcher, |mut watcher| async move {
+        let event = watcher.next_change().await?;
+        let sse = Event::default()
+            .event("status")
+            .retry(RECONNECT_AFTER)
+            .json_data(&event)
+            .ok()?;
+        Some((Ok(sse), watcher))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// Watches one session for the stream.
+struct Watcher {
+    state: Arc<AppState>,
+    registration_id: B256,
+    changes: broadcast::Receiver<B256>,
+    stopping: watch::Receiver<bool>,
+    expires_at: u64,
+    last: Option<StatusEvent>,
+}
+
+impl Watcher {
+    /// The next status that differs from the last one sent; `None` to end the stream.
+    async fn next_change(&mut self) -> Option<StatusEvent> {
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|last| last.status.is_final())
+        {
+            return None;
+        }
+        loop {
+            if *self.stopping.borrow() {
+                return None;
+            }
+            let now = super::unix_now();
+            match self
+                .state
+                .verifier
+                .store()
+                .session(self.registration_id)
+                .await
+            {
+                Ok(Some(record)) => {
+                    let event = StatusEvent::of(&record, now);
+                    if self.last.as_ref() != Some(&event) {
+                        self.last = Some(event.clone());
+                        return Some(event);
+                    }
+                }
+                Ok(None) => return None,
+                Err(err) => {
+                    warn!(registration_id = %self.registration_id, %err, "cannot read the session for its page")
+                }
+            }
+            self.wait(now).await;
+        }
+    }
+
+    /// Waits for a change announced for this session, the next poll, the expiry, or shutdown.
+    async fn wait(&mut self, now: u64) {
+        let until_expiry = Duration::from_secs(self.expires_at.saturating_sub(now) + 1);
+        let sleep = tokio::time::sleep(POLL_EVERY.min(until_expiry));
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => return,
+                _ = self.stopping.changed() => return,
+                changed = self.changes.recv() => match changed {
+                    Ok(id) if id != self.registration_id => continue,
+                    // This session, or announcements were missed: read the store again.
+                    Ok(_) | Err(_) => return,
+                },
+            }
+        }
+    }
+}

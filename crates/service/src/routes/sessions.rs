@@ -1,0 +1,126 @@
+//! The backend's routes: open a session, read what became of it.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy_primitives::B256;
+use axum::{
+    body::Bytes,
+    extract::{rejection::BytesRejection, Path, State},
+    http::{header, StatusCode},
+    response::IntoResponse,
+    Json,
+};
+use kyc_core::files::parse_json;
+use kyc_verifier::{SessionRequest, Store, Verdict};
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use crate::{app::AppState, problem::Problem, SessionStatus};
+
+/// `POST /v1/sessions`: the fields to ask for and, optionally, the time to live in seconds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSession {
+    fields: Vec<String>,
+    #[serde(default)]
+    ttl: Option<u64>,
+}
+
+/// The answer to `POST /v1/sessions`.
+#[derive(Debug, Serialize)]
+struct CreatedSession {
+    registration_id: B256,
+    /// The registration URI the QR code holds.
+    uri: String,
+    /// The page to show the customer.
+    page_url: String,
+    expires_at: u64,
+}
+
+/// The answer to `GET /v1/sessions/{id}`.
+#[derive(Debug, Serialize)]
+struct SessionView {
+    registration_id: B256,
+    status: SessionStatus,
+    /// The registration URI the QR code holds.
+    uri: String,
+    /// The page to show the customer.
+    page_url: String,
+    service: String,
+    name: String,
+    fields: Vec<String>,
+    created_at: u64,
+    expires_at: u64,
+    answered_at: Option<u64>,
+    withdrawn_at: Option<u64>,
+    /// The verdict, with the disclosed claims until they are deleted.
+    verdict: Option<Verdict>,
+}
+
+/// Opens a session for the configured service and answers 201 with its URI and page.
+pub(crate) async fn create(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, Problem> {
+    let body = super::body(body)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| Problem::bad_request("malformed", "the body is not UTF-8"))?;
+    let asked: NewSession =
+        parse_json(text).map_err(|e| Problem::bad_request("malformed", e.to_string()))?;
+    let config = &state.config;
+    let mut request = SessionRequest::new(config.service.clone(), asked.fields);
+    request.name = config.name.clone();
+    if let Some(ttl) = asked.ttl {
+        request.ttl = Duration::from_secs(ttl);
+    }
+    let session = state.verifier.open_session(request).await?;
+    info!(
+        registration_id = %session.registration_id,
+        fields = %session.fields.join(","),
+        expires_at = session.expires_at,
+        "session opened"
+    );
+    let created = CreatedSession {
+        registration_id: session.registration_id,
+        uri: session.uri().to_uri_string(),
+        page_url: page_url(&config.service, session.registration_id),
+        expires_at: session.expires_at,
+    };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The session's status, verdict and disclosed claims; never cached.
+pub(crate) async fn show(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, Problem> {
+    let registration_id = super::registration_id(&id)?;
+    let record = state
+        .verifier
+        .store()
+        .session(registration_id)
+        .await?
+        .ok_or_else(Problem::unknown_registration)?;
+    let status = SessionStatus::of(&record, super::unix_now());
+    let session = record.session;
+    let view = SessionView {
+        registration_id,
+        status,
+        uri: session.uri().to_uri_string(),
+        page_url: page_url(&state.config.service, registration_id),
+        service: session.service,
+        name: session.name,
+        fields: session.fields,
+        created_at: session.created_at,
+        expires_at: session.expires_at,
+        answered_at: record.used_at,
+        withdrawn_at: record.withdrawn_at,
+        verdict: record.verdict,
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)))
+}
+
+/// Where the customer's page of a session is.
+fn page_url(service: &str, registration_id: B256) -> String {
+    format!("{service}/r/{registration_id}")
+}

@@ -1,0 +1,10 @@
+//! The HTTP service on real anvil chains and real SQLite files, driven over loopback HTTP.
+#![allow(clippy::unwrap_used)]
+
+mod browser;
+mod events;
+mod fixtures;
+mod flow;
+mod limits;
+mod sessions;
+mod withdrawal;

@@ -1,0 +1,122 @@
+//! Consent withdrawals: only the session's subject may ask, and then the disclosed
+//! data is deleted while the verdict stays.
+
+use kyc_wallet::{http::ServiceClient, withdraw::SignedConsentWithdrawal};
+use serde_json::json;
+
+use crate::fixtures::{unix_now, TestService, FIELDS};
+
+#[tokio::test]
+async fn a_withdrawal_signed_by_the_subject_deletes_the_claims() {
+    let service = TestService::start().await;
+    let created = service.create_session(&FIELDS).await;
+    let id = created.registration_id;
+    let path = format!("/v1/sessions/{id}/withdrawal");
+
+    // Nothing to withdraw before an answer.
+    let subject = service.devnet.subject.address();
+    let early = service.withdrawal(id, &service.devnet.subject, subject);
+    let (status, answer) = service.post(&path, None, early.to_string()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (409, Some("not_answered"))
+    );
+
+    let (_, verdict) = service
+        .submit(&service.submission(&created.uri, &FIELDS))
+        .await;
+    assert_eq!(verdict["outcome"], "approved");
+
+    // Another key, whether it names the subject or itself, is refused.
+    let owner = &service.devnet.owner;
+    for named in [subject, owner.address()] {
+        let forged = service.withdrawal(id, owner, named);
+        let (status, answer) = service.post(&path, None, forged.to_string()).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (403, Some("signer_mismatch"))
+        );
+    }
+    let mut bad = service.withdrawal(id, &service.devnet.subject, subject);
+    bad["signature"] = json!(format!("0x{}", "11".repeat(64) + "1d"));
+    let (status, answer) = service.post(&path, None, bad.to_string()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("bad_signature"))
+    );
+    let mut other_service = service.withdrawal(id, &service.devnet.subject, subject);
+    other_service["service"] = json!("https://elsewhere.example");
+    let (status, answer) = service.post(&path, None, other_service.to_string()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("wrong_service"))
+    );
+    let mut extra = service.withdrawal(id, &service.devnet.subject, subject);
+    extra["reason"] = json!("changed my mind");
+    let (status, answer) = service.post(&path, None, extra.to_string()).await;
+    assert_eq!((status, answer["error"].as_str()), (400, Some("malformed")));
+    let other = service.create_session(&FIELDS).await;
+    let misaddressed = service.withdrawal(other.registration_id, &service.devnet.subject, subject);
+    let (status, answer) = service.post(&path, None, misaddressed.to_string()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("registration_mismatch"))
+    );
+    let shown = service.session(id).await;
+    assert_eq!(
+        (
+            shown["status"].as_str(),
+            shown["verdict"]["claims"].as_array().map(Vec::len)
+        ),
+        (Some("verified"), Some(3))
+    );
+
+    // The wallet's own withdrawal, posted by its own client.
+    let withdrawal = SignedConsentWithdrawal::sign(
+        &service.devnet.subject,
+        id,
+        &service.base,
+        unix_now(),
+        service.devnet.chain_id(),
+        service.devnet.registry,
+    )
+    .unwrap();
+    let answer = ServiceClient::new()
+        .unwrap()
+        .withdraw_consent(&withdrawal)
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({ "deleted": true }));
+
+    let shown = service.session(id).await;
+    assert_eq!(shown["status"], "withdrawn");
+    assert!(shown["withdrawn_at"].as_u64().is_some());
+    assert_eq!(shown["verdict"]["outcome"], "approved");
+    assert_eq!(shown["verdict"]["claims"], json!([]));
+    assert_eq!(shown["verdict"]["claims_deleted"], true);
+    assert_eq!(shown["verdict"]["fields"], json!(FIELDS));
+    assert!(!shown.to_string().contains("Yamada"));
+
+    // Asking again changes nothing and is still answered.
+    let again = service.withdrawal(id, &service.devnet.subject, subject);
+    let (status, answer) = service.post(&path, None, again.to_string()).await;
+    assert_eq!((status, answer), (200, json!({ "deleted": true })));
+    assert_eq!(
+        service.session(id).await["withdrawn_at"],
+        shown["withdrawn_at"]
+    );
+
+    let unknown = "0x00000000000000000000000000000000000000000000000000000000000000aa";
+    let stray = service.withdrawal(unknown.parse().unwrap(), &service.devnet.subject, subject);
+    let (status, answer) = service
+        .post(
+            &format!("/v1/sessions/{unknown}/withdrawal"),
+            None,
+            stray.to_string(),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (404, Some("unknown_registration"))
+    );
+}
