@@ -3,6 +3,7 @@
 
 mod certifier;
 mod hash;
+mod serve;
 mod service;
 mod user;
 mod util;
