@@ -9,7 +9,7 @@ use std::{
 
 use axum::{
     extract::{Path, State},
-    http::header,
+    http::{header, StatusCode},
     response::{Html, IntoResponse, Response},
 };
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
@@ -69,11 +69,11 @@ fn csp_hash(source: &str) -> String {
 pub(crate) async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     let record = match find(&state, &id).await {
         Ok(record) => record,
-        Err(problem) => return problem.into_response(),
+        Err(problem) => return error_page(problem.status()),
     };
     let svg = match qr::render_svg(&record.session.uri().to_uri_string()) {
         Ok(svg) => svg,
-        Err(err) => return Problem::from(err).into_response(),
+        Err(err) => return error_page(Problem::from(err).status()),
     };
     let html = render(&record, &svg, &StatusEvent::of(&record, routes::unix_now()));
     (
@@ -106,6 +106,35 @@ pub(crate) async fn qr_svg(
         svg,
     )
         .into_response())
+}
+
+/// A short page for a customer who cannot be shown a session.
+fn error_page(status: StatusCode) -> Response {
+    let text = match status {
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "The service is unavailable. Please try again in a moment."
+        }
+        StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong on our side.",
+        _ => "This registration code is unknown. Ask for a new one.",
+    };
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<title>Identity check</title><style>{STYLE}</style></head><body><main>\
+<h1>Identity check</h1><p class=\"status refused\">{text}</p></main></body></html>\n"
+    );
+    (
+        status,
+        [
+            (
+                header::CONTENT_SECURITY_POLICY,
+                CONTENT_SECURITY_POLICY.as_str(),
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Html(html),
+    )
+        .into_response()
 }
 
 async fn find(state: &AppState, id: &str) -> Result<SessionRecord, Problem> {

@@ -32,6 +32,11 @@ impl Problem {
         self
     }
 
+    /// The HTTP status of the refusal.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
     pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code).with_message(message)
     }

@@ -171,6 +171,18 @@ async fn the_page_shows_the_code_the_id_and_the_fields() {
     assert!(response.text().await.unwrap().contains("<svg"));
 
     let unknown = "0x00000000000000000000000000000000000000000000000000000000000000aa";
+    let response = service
+        .http
+        .get(service.url(&format!("/r/{unknown}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("This registration code is unknown"));
     for path in [
         format!("/r/{unknown}"),
         format!("/r/{unknown}/qr.svg"),
