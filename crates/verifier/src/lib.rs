@@ -2,6 +2,7 @@
 
 mod chain;
 mod clock;
+mod digest;
 mod error;
 pub mod inspect;
 pub mod policy;

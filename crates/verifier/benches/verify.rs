@@ -1,0 +1,227 @@
+//! Verification throughput.
+//!
+//! - `offline`: what needs neither chain nor store: parse, canonical checks, leaf
+//!   hashes and root, EIP-712 digest, public-key recovery. Per core.
+//! - `chain`: whole verifications against a local anvil, one at a time and 100 per
+//!   JSON-RPC batch (sessions unknown, so the store is only read).
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use alloy::{
+    primitives::{Bytes, B256},
+    signers::{local::PrivateKeySigner, SignerSync},
+};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use kyc_core::{
+    claims::{Claim, ClaimSet},
+    commitment::Commitment,
+    eip712::{self, AttestRequest},
+    files::{FormatVersion, Submission},
+    signature::{encode_signature, recover_signer},
+};
+use kyc_test_utils::Devnet;
+use kyc_verifier::{inspect::inspect, store::SqliteStore, Policy, Verifier};
+
+const BATCH: usize = 100;
+
+/// Distinct registration IDs, so no verification repeats another.
+fn next_registration_id() -> B256 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    B256::left_padding_from(&NEXT.fetch_add(1, Ordering::Relaxed).to_be_bytes())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn sign(signer: &PrivateKeySigner, digest: B256) -> Bytes {
+    encode_signature(&signer.sign_hash_sync(&digest).unwrap())
+        .to_vec()
+        .into()
+}
+
+fn commitment() -> Commitment {
+    let claim = |key: &str, value: &str| Claim {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    };
+    let set = ClaimSet::new(vec![
+        claim("given_name", "Taro"),
+        claim("family_name", "Yamada"),
+        claim("birthdate", "1990-01-31"),
+        claim("nationality", "JP"),
+        claim("address.country", "JP"),
+        claim("document.type", "passport"),
+        claim("document.number", "TR1234567"),
+        claim("email", "taro@example.jp"),
+    ])
+    .unwrap();
+    Commitment::new(&set).unwrap()
+}
+
+/// A submission disclosing three of eight claims, signed by `signer`.
+fn submission(
+    signer: &PrivateKeySigner,
+    commitment: &Commitment,
+    chain_id: u64,
+    registry: alloy::primitives::Address,
+) -> Submission {
+    let fields = ["birthdate", "family_name", "given_name"].map(String::from);
+    let mut submission = Submission {
+        version: FormatVersion,
+        registration_id: next_registration_id(),
+        service: "https://bank.example".to_owned(),
+        chain_id,
+        registry,
+        subject: signer.address(),
+        certifier: alloy::primitives::Address::repeat_byte(2),
+        root: commitment.root(),
+        leaves: commitment.disclose(&fields).unwrap(),
+        signed_at: unix_now(),
+        signature: Bytes::new(),
+    };
+    submission.signature = sign(signer, submission.signing_hash());
+    submission
+}
+
+fn offline(c: &mut Criterion) {
+    let commitment = commitment();
+    let jsons: Vec<Vec<u8>> = (0..256)
+        .map(|_| {
+            let signer = PrivateKeySigner::random();
+            serde_json::to_vec(&submission(
+                &signer,
+                &commitment,
+                1,
+                alloy::primitives::Address::repeat_byte(1),
+            ))
+            .unwrap()
+        })
+        .collect();
+    let mut group = c.benchmark_group("offline");
+    group.throughput(Throughput::Elements(1));
+    let mut next = jsons.iter().cycle();
+    group.bench_function("inspect", |b| {
+        b.iter(|| {
+            let inspection = inspect(next.next().unwrap());
+            assert!(inspection.reasons.is_empty() && inspection.signed_by_subject_key());
+        })
+    });
+    let signatures: Vec<(B256, Bytes)> = jsons
+        .iter()
+        .map(|json| {
+            let submission: Submission = serde_json::from_slice(json).unwrap();
+            (submission.signing_hash(), submission.signature)
+        })
+        .collect();
+    let mut next = signatures.iter().cycle();
+    group.bench_function("recover_signer", |b| {
+        b.iter(|| {
+            let (digest, signature) = next.next().unwrap();
+            recover_signer(*digest, signature).unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn chain(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (devnet, verifier) = runtime.block_on(async {
+        let devnet = Devnet::start().await;
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let verifier = Verifier::connect(&devnet.anvil.endpoint(), devnet.registry, store)
+            .await
+            .unwrap();
+        (devnet, verifier)
+    });
+    let commitment = commitment();
+    runtime.block_on(attest(&devnet, &commitment));
+    let make = |count: usize| -> Vec<Vec<u8>> {
+        (0..count)
+            .map(|_| {
+                let mut submission = submission(
+                    &devnet.subject,
+                    &commitment,
+                    devnet.chain_id(),
+                    devnet.registry,
+                );
+                submission.certifier = devnet.certifier.address();
+                submission.signature = sign(&devnet.subject, submission.signing_hash());
+                serde_json::to_vec(&submission).unwrap()
+            })
+            .collect()
+    };
+    let policy = Policy::default();
+
+    let mut group = c.benchmark_group("chain");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("verify_one", |b| {
+        b.iter_batched(
+            || make(1),
+            |jsons| {
+                runtime
+                    .block_on(verifier.verify(&jsons[0], &policy))
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("verify_many_100", |b| {
+        b.iter_batched(
+            || make(BATCH),
+            |jsons| {
+                let verdicts = runtime
+                    .block_on(verifier.verify_many(&jsons, &policy))
+                    .unwrap();
+                assert!(verdicts.iter().all(|verdict| verdict.attestation.is_some()));
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+async fn attest(devnet: &Devnet, commitment: &Commitment) {
+    let (subject, certifier) = (devnet.subject.address(), devnet.certifier.address());
+    let registry = devnet.registry_for(devnet.certifier.clone());
+    let request = AttestRequest {
+        subject,
+        certifier,
+        root: commitment.root(),
+        nonce: 0,
+        deadline: unix_now() + 3600,
+    };
+    let digest = eip712::signing_hash(&request, devnet.chain_id(), devnet.registry);
+    registry
+        .attest(
+            subject,
+            commitment.root(),
+            1,
+            unix_now() + 86_400,
+            request.deadline,
+            sign(&devnet.subject, digest),
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+}
+
+criterion_group!(benches, offline, chain);
+criterion_main!(benches);
