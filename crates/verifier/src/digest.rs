@@ -43,6 +43,7 @@ fn domain_separator(chain_id: u64, registry: Address) -> B256 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use alloy::primitives::Bytes;
     use kyc_core::{
