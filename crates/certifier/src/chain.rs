@@ -169,15 +169,6 @@ impl Chain {
         Ok((block.header.timestamp, block.header.gas_limit))
     }
 
-    /// Whether `account` is a current certifier of the registry.
-    pub async fn is_certifier(&self, account: Address) -> Result<bool> {
-        self.registry
-            .isCertifier(account)
-            .call()
-            .await
-            .map_err(Error::contract("reading the certifier list"))
-    }
-
     /// The registry's record of (`subject`, `certifier`) and the pair's nonce.
     pub async fn pair(&self, subject: Address, certifier: Address) -> Result<PairState> {
         let action = "reading an attestation";

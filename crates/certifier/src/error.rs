@@ -81,14 +81,6 @@ pub enum Error {
         /// The chain asked.
         chain_id: u64,
     },
-    /// The account is not a current certifier of the registry.
-    #[error("{account} is not a current certifier of registry {registry}")]
-    NotCertifier {
-        /// The signing account.
-        account: Address,
-        /// The registry.
-        registry: Address,
-    },
     /// A file names another chain than the one the RPC serves.
     #[error("chain_id is {file}, but the rpc serves chain {chain}")]
     WrongChain {
@@ -123,8 +115,8 @@ pub enum Error {
         /// The registry's current nonce.
         registry: u64,
     },
-    /// A signature's deadline has passed (or is too close to be mined in time).
-    #[error("deadline {deadline} has passed (chain time {now})")]
+    /// A signature's deadline has passed, or is too close to be mined in time.
+    #[error("deadline {deadline} has passed or is less than 30s ahead (chain time {now})")]
     DeadlinePassed {
         /// The signed deadline.
         deadline: u64,

@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
-use alloy::signers::local::PrivateKeySigner;
+use alloy::{
+    providers::{Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
 use kyc_certifier::{
     attest::{attest_batch, AttestOptions, Disposition, Item, Journal, Outcome},
     Error,
@@ -186,4 +189,74 @@ async fn bad_options_are_refused() {
             .unwrap_err();
         assert!(matches!(error, Error::InvalidOption { .. }), "{error}");
     }
+}
+
+#[tokio::test]
+async fn a_chunk_that_reverts_once_mined_is_simulated_again_and_left_pending() {
+    let fixture = Fixture::start().await;
+    let items = requests(&fixture, 3).await;
+    let owner = fixture.provider(&fixture.owner);
+    let _: serde_json::Value = owner
+        .raw_request("evm_setAutomine".into(), (false,))
+        .await
+        .unwrap();
+
+    // While our attestBatch waits in the pool, the owner removes us with a higher tip,
+    // so the batch is mined after the removal and reverts.
+    let me = fixture.certifier.address();
+    let race = async {
+        let reader = ProviderBuilder::new().connect_http(fixture.anvil.endpoint_url());
+        while reader.get_transaction_count(me).pending().await.unwrap()
+            == reader.get_transaction_count(me).latest().await.unwrap()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let registry = kyc_contracts::KycRegistry::new(fixture.registry, owner.clone());
+        let _pending = registry
+            .removeCertifier(me)
+            .max_priority_fee_per_gas(100_000_000_000)
+            .max_fee_per_gas(200_000_000_000)
+            .send()
+            .await
+            .unwrap();
+        let _: serde_json::Value = owner.raw_request("evm_mine".into(), ()).await.unwrap();
+        let _: serde_json::Value = owner
+            .raw_request("evm_setAutomine".into(), (true,))
+            .await
+            .unwrap();
+    };
+    let (mut journal, options) = (Collect::default(), options());
+    let attest = attest_batch(&fixture.chain, items, &options, &mut journal);
+    let (summary, ()) = tokio::join!(attest, race);
+    let summary = summary.unwrap();
+    assert_eq!(
+        (summary.attested, summary.failed, summary.transactions),
+        (0, 3, 0)
+    );
+    for key in 0..3 {
+        let Some(Outcome::Failed(failure)) = journal.outcomes.get(&key) else {
+            panic!("request {key} fails");
+        };
+        assert_eq!(failure.disposition, Disposition::Retry);
+        assert!(
+            failure.reason.contains("is not a current certifier"),
+            "{}",
+            failure.reason
+        );
+    }
+    let block = owner
+        .get_block_by_number(Default::default())
+        .await
+        .unwrap()
+        .unwrap();
+    let receipts = owner
+        .get_block_receipts(block.header.number.into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(receipts.len(), 2);
+    assert!(
+        receipts[0].status() && !receipts[1].status(),
+        "the removal first, then our batch reverted"
+    );
 }

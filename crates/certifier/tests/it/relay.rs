@@ -138,3 +138,33 @@ async fn a_signed_withdrawal_is_relayed_once() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn transactions_sent_at_once_get_consecutive_nonces() {
+    let fixture = Fixture::start().await;
+    let mut subjects = Vec::new();
+    for _ in 0..4 {
+        subjects.push(attested(&fixture).await.address());
+    }
+    let chain = &fixture.chain;
+    let (a, b, c, d) = tokio::join!(
+        revoke(chain, subjects[0], "one"),
+        revoke(chain, subjects[1], "two"),
+        revoke(chain, subjects[2], "three"),
+        revoke(chain, subjects[3], "four"),
+    );
+    let mut hashes: Vec<_> = [a, b, c, d]
+        .into_iter()
+        .map(|r| r.unwrap().tx_hash)
+        .collect();
+    hashes.sort();
+    hashes.dedup();
+    assert_eq!(hashes.len(), 4);
+    for subject in subjects {
+        let pair = chain
+            .pair(subject, fixture.certifier.address())
+            .await
+            .unwrap();
+        assert_eq!(pair.status, Status::Revoked);
+    }
+}

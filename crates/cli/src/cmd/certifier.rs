@@ -109,18 +109,20 @@ fn parse_evidence(text: &str) -> Result<Evidence, String> {
 }
 
 /// Connects to the registry as the signing certifier.
-async fn connect(
-    registry: &RegistryArgs,
-    wallet: &WalletArgs,
-    tx: &TxArgs,
-) -> anyhow::Result<Chain> {
+async fn connect(registry: &RegistryArgs, wallet: &WalletArgs) -> anyhow::Result<Chain> {
     let signer = wallet.signer()?;
     let account = signer.address();
     let provider = registry.rpc.signing_provider(signer)?;
-    Ok(Chain::connect(provider, registry.registry, account)
-        .await?
-        .with_confirmations(tx.confirmations)?
-        .with_confirm_timeout(tx.tx_timeout))
+    Ok(Chain::connect(provider, registry.registry, account).await?)
+}
+
+impl TxArgs {
+    /// `chain`, confirming transactions as these options say.
+    fn apply(&self, chain: Chain) -> anyhow::Result<Chain> {
+        Ok(chain
+            .with_confirmations(self.confirmations)?
+            .with_confirm_timeout(self.tx_timeout))
+    }
 }
 
 /// Check request files and attest them on chain at once, writing a credential per subject.
@@ -150,7 +152,9 @@ struct AttestArgs {
 impl AttestArgs {
     async fn run(self, json: bool) -> anyhow::Result<()> {
         let files = request_files(&self.requests)?;
-        let chain = connect(&self.registry, &self.wallet, &self.tx).await?;
+        let chain = self
+            .tx
+            .apply(connect(&self.registry, &self.wallet).await?)?;
         let mut report = Report::new(files.len(), json);
         let mut items = Vec::new();
         for file in files {
@@ -216,7 +220,9 @@ struct RevokeArgs {
 
 impl RevokeArgs {
     async fn run(self, json: bool) -> anyhow::Result<()> {
-        let chain = connect(&self.registry, &self.wallet, &self.tx).await?;
+        let chain = self
+            .tx
+            .apply(connect(&self.registry, &self.wallet).await?)?;
         let confirmed = revoke(&chain, self.subject, &self.reason).await?;
         if json {
             println!(
@@ -258,7 +264,9 @@ struct RelayArgs {
 impl RelayArgs {
     async fn run(self, json: bool) -> anyhow::Result<()> {
         let relay = WithdrawRelay::read(&self.file)?;
-        let chain = connect(&self.registry, &self.wallet, &self.tx).await?;
+        let chain = self
+            .tx
+            .apply(connect(&self.registry, &self.wallet).await?)?;
         let confirmed = relay_withdraw(&chain, &relay)
             .await
             .with_context(|| format!("cannot relay {}", self.file.display()))?;

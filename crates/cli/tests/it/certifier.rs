@@ -640,18 +640,38 @@ async fn revoke_and_relay_a_wallet_withdrawal() {
         .unwrap();
     assert!(attested.status.success(), "{}", stderr(&attested));
 
-    let revoked = net
-        .kyc()
-        .args([
-            "certifier",
-            "revoke",
-            &kept.address().to_string(),
-            "--reason",
-            "document reported stolen",
-        ])
+    // The certifier's key in an encrypted keystore, as `kyc user new` writes one.
+    std::fs::write(net.path("password"), "correct horse\n").unwrap();
+    std::fs::write(net.path("wrong-password"), "battery staple\n").unwrap();
+    let stored = kyc()
+        .args(["--json", "user", "new", "--wallet"])
+        .arg(net.path("keys"))
+        .args(["--private-key", &key(&net.certifier), "--password-file"])
+        .arg(net.path("password"))
         .output()
         .unwrap();
+    assert!(stored.status.success(), "{}", stderr(&stored));
+    let keystore: Value = serde_json::from_str(&stdout(&stored)).unwrap();
+    let keystore = keystore["keystore"].as_str().unwrap().to_owned();
+    let revoke_with = |password: &str| {
+        net.kyc()
+            .env_remove("KYC_PRIVATE_KEY")
+            .args(["certifier", "revoke", &kept.address().to_string()])
+            .args([
+                "--reason",
+                "document reported stolen",
+                "--keystore",
+                &keystore,
+            ])
+            .arg("--password-file")
+            .arg(net.path(password))
+            .output()
+            .unwrap()
+    };
+    assert_one_line_error(&revoke_with("wrong-password"), "cannot open keystore");
+    let revoked = revoke_with("password");
     assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert!(stdout(&revoked).starts_with(&format!("revoked {}", kept.address())));
     assert_eq!(
         net.show(kept.address())["attestations"][0]["status"],
         "revoked"

@@ -123,15 +123,12 @@ struct AddArgs {
 
     #[command(flatten)]
     wallet: WalletArgs,
-
-    #[command(flatten)]
-    tx: TxArgs,
 }
 
 impl AddArgs {
     async fn run(self, queue: &Queue, json: bool) -> anyhow::Result<()> {
         let files = request_files(&self.requests)?;
-        let chain = connect(&self.registry, &self.wallet, &self.tx).await?;
+        let chain = connect(&self.registry, &self.wallet).await?;
         let (mut queued, mut refused) = (Vec::new(), Vec::new());
         for file in files {
             let added = match read_request(&file) {
@@ -287,12 +284,14 @@ impl ApproveArgs {
         } else {
             Selection::Ids(self.ids.clone())
         };
-        let chain = match connect(&self.registry, &self.wallet, &self.tx).await {
-            Ok(chain) => chain,
+        let chain = match connect(&self.registry, &self.wallet).await {
+            Ok(chain) => self.tx.apply(chain)?,
             Err(error) => {
-                // Nothing was decided; say why on each request.
-                let ids = queue.pending_ids(&selection).await?;
-                queue.note_failure(&ids, &format!("{error:#}")).await?;
+                // The chain is out of reach: nothing was decided; say why on each request.
+                if let Some(outage @ kyc_certifier::Error::Rpc { .. }) = error.downcast_ref() {
+                    let ids = queue.pending_ids(&selection).await?;
+                    queue.note_failure(&ids, &outage.to_string()).await?;
+                }
                 return Err(error);
             }
         };
