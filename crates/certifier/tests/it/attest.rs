@@ -260,3 +260,72 @@ async fn a_chunk_that_reverts_once_mined_is_simulated_again_and_left_pending() {
         "the removal first, then our batch reverted"
     );
 }
+
+#[tokio::test]
+async fn an_unmined_batch_is_left_pending_and_recognised_once_mined() {
+    let fixture = Fixture::start().await;
+    let items = requests(&fixture, 2).await;
+    let owner = fixture.provider(&fixture.owner);
+    let _: serde_json::Value = owner
+        .raw_request("evm_setAutomine".into(), (false,))
+        .await
+        .unwrap();
+    let impatient = fixture
+        .connect_as(&fixture.certifier)
+        .await
+        .with_confirm_timeout(std::time::Duration::from_secs(1));
+    let mut first = Collect::default();
+    let summary = attest_batch(&impatient, items.clone(), &options(), &mut first)
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (0, 2));
+    let Some(Outcome::Failed(failure)) = first.outcomes.get(&0) else {
+        panic!("not confirmed");
+    };
+    assert_eq!(failure.disposition, Disposition::Retry);
+    assert!(
+        failure.reason.contains("not confirmed within 1s"),
+        "{}",
+        failure.reason
+    );
+
+    let _: serde_json::Value = owner.raw_request("evm_mine".into(), ()).await.unwrap();
+    let mut second = Collect::default();
+    let summary = attest_batch(&impatient, items, &options(), &mut second)
+        .await
+        .unwrap();
+    assert_eq!((summary.already_on_chain, summary.transactions), (2, 0));
+}
+
+#[tokio::test]
+async fn confirmations_wait_for_later_blocks() {
+    let fixture = Fixture::with_anvil(|anvil| anvil.block_time(1)).await;
+    let error = fixture
+        .connect_as(&fixture.certifier)
+        .await
+        .with_confirmations(0)
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidOption { .. }), "{error}");
+    let careful = fixture
+        .connect_as(&fixture.certifier)
+        .await
+        .with_confirmations(2)
+        .unwrap();
+    let mut journal = Collect::default();
+    attest_batch(
+        &careful,
+        requests(&fixture, 1).await,
+        &options(),
+        &mut journal,
+    )
+    .await
+    .unwrap();
+    let Some(Outcome::Attested(attested)) = journal.outcomes.get(&0) else {
+        panic!("attested");
+    };
+    let latest = fixture.chain.provider().get_block_number().await.unwrap();
+    assert!(
+        latest > attested.credential.block_number,
+        "a block after the one that holds it"
+    );
+}
