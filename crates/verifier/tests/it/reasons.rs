@@ -601,3 +601,38 @@ async fn many_submissions_are_verified_together_in_order() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_parsed_submission_gets_the_same_verdict() {
+    let (fixture, session, commitment) = attested().await;
+    let submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+    let verdict = fixture
+        .verifier
+        .verify_submission(&submission, &Policy::default())
+        .await
+        .unwrap();
+    assert_eq!(verdict.outcome, Outcome::Approved, "{:?}", verdict.reasons);
+    let again = fixture.verify(&submission, &Policy::default()).await;
+    assert_eq!(again.reasons, [Reason::RegistrationUsed]);
+}
+
+#[tokio::test]
+async fn a_verifier_refuses_an_address_without_a_registry() {
+    let fixture = Fixture::start().await;
+    let (store, _dir) = crate::fixtures::sqlite_store().await;
+    let nowhere = address!("0x000000000000000000000000000000000000dEaD");
+    let error = kyc_verifier::Verifier::connect(&fixture.devnet.anvil.endpoint(), nowhere, store)
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("no registry contract at 0x000000000000000000000000000000000000dEaD"),
+        "{error}"
+    );
+    let (store, _dir) = crate::fixtures::sqlite_store().await;
+    let error = kyc_verifier::Verifier::connect("not a url", nowhere, store)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "rpc_unavailable");
+}

@@ -162,3 +162,25 @@ async fn unsupported_database_urls_are_refused_without_their_password() {
     assert_eq!(error.code(), "invalid_database_url");
     assert!(!error.to_string().contains("secret"), "{error}");
 }
+
+#[tokio::test]
+async fn a_corrupt_row_is_an_error_that_names_the_column_not_its_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("service.db").display());
+    let store = AnyStore::connect(&url).await.unwrap();
+    let open = session();
+    store.insert_session(&open).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE sessions SET fields = 'given_name=Taro'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let error = store.session(open.registration_id).await.unwrap_err();
+    assert_eq!(error.code(), "store_unavailable");
+    let message = error.to_string();
+    assert!(
+        message.contains("fields") && message.contains(&open.registration_id.to_string()),
+        "{message}"
+    );
+    assert!(!message.contains("Taro"), "{message}");
+}
