@@ -103,13 +103,18 @@ impl<S: Store> Verifier<S> {
     }
 
     async fn judge(&self, inspections: Vec<Inspection>, policy: &Policy) -> Result<Vec<Verdict>> {
-        let mut records = Vec::with_capacity(inspections.len());
-        for inspection in &inspections {
-            records.push(match &inspection.submission {
-                Some(submission) => self.store.session(submission.registration_id).await?,
+        let ids: Vec<_> = inspections
+            .iter()
+            .filter_map(|inspection| Some(inspection.submission.as_ref()?.registration_id))
+            .collect();
+        let mut found = self.store.sessions(&ids).await?.into_iter();
+        let records: Vec<Option<SessionRecord>> = inspections
+            .iter()
+            .map(|inspection| match inspection.submission {
+                Some(_) => found.next().flatten(),
                 None => None,
-            });
-        }
+            })
+            .collect();
         let queries: Vec<Query> = inspections
             .iter()
             .filter_map(|inspection| {

@@ -45,6 +45,13 @@ pub trait Store: Send + Sync {
         registration_id: B256,
     ) -> impl Future<Output = Result<Option<SessionRecord>>> + Send;
 
+    /// The sessions with these registration IDs, in their order, in as few queries as
+    /// the store allows.
+    fn sessions(
+        &self,
+        registration_ids: &[B256],
+    ) -> impl Future<Output = Result<Vec<Option<SessionRecord>>>> + Send;
+
     /// Marks an unused session used and stores its verdict, atomically.
     ///
     /// Returns `false`, and changes nothing, when the session is unknown or already used.
@@ -131,6 +138,10 @@ impl Store for AnyStore {
 
     async fn session(&self, registration_id: B256) -> Result<Option<SessionRecord>> {
         delegate!(self, store => store.session(registration_id))
+    }
+
+    async fn sessions(&self, registration_ids: &[B256]) -> Result<Vec<Option<SessionRecord>>> {
+        delegate!(self, store => store.sessions(registration_ids))
     }
 
     async fn consume(&self, registration_id: B256, verdict: &Verdict) -> Result<bool> {

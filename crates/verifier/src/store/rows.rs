@@ -154,6 +154,18 @@ fn corrupt(what: &'static str, registration_id: &str, reason: &str) -> Error {
     }
 }
 
+/// Registration IDs looked up per query, well under SQLite's limit of bound parameters.
+pub(super) const IDS_PER_QUERY: usize = 500;
+
+/// Selects the sessions with `count` registration IDs bound as `$1`…`$count`.
+pub(super) fn select_many(count: usize) -> String {
+    let placeholders: Vec<String> = (1..=count).map(|n| format!("${n}")).collect();
+    format!(
+        "SELECT {COLUMNS} FROM sessions WHERE registration_id IN ({})",
+        placeholders.join(", ")
+    )
+}
+
 /// Records a new session.
 pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (registration_id, service, name, \
      callback, chain_id, registry, fields, created_at, expires_at) \
@@ -209,6 +221,28 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.as_ref().map(rows::read_record).transpose()
+            }
+
+            async fn sessions(
+                &self,
+                registration_ids: &[alloy::primitives::B256],
+            ) -> $crate::Result<Vec<Option<$crate::SessionRecord>>> {
+                let mut found = std::collections::HashMap::new();
+                for chunk in registration_ids.chunks(rows::IDS_PER_QUERY) {
+                    let select = rows::select_many(chunk.len());
+                    let mut query = sqlx::query(&select);
+                    for id in chunk {
+                        query = query.bind(id.to_string());
+                    }
+                    for row in query.fetch_all(&self.pool).await? {
+                        let record = rows::read_record(&row)?;
+                        found.insert(record.session.registration_id, record);
+                    }
+                }
+                Ok(registration_ids
+                    .iter()
+                    .map(|id| found.get(id).cloned())
+                    .collect())
             }
 
             async fn consume(

@@ -56,6 +56,20 @@ async fn suite<S: Store>(store: S) {
     assert_eq!(record.session, open);
     assert_eq!((record.used_at, record.verdict), (None, None));
     assert!(store.session(B256::repeat_byte(1)).await.unwrap().is_none());
+    let found = store
+        .sessions(&[
+            B256::repeat_byte(1),
+            open.registration_id,
+            open.registration_id,
+        ])
+        .await
+        .unwrap();
+    let found: Vec<_> = found
+        .into_iter()
+        .map(|record| record.map(|r| r.session))
+        .collect();
+    assert_eq!(found, [None, Some(open.clone()), Some(open.clone())]);
+    assert!(store.sessions(&[]).await.unwrap().is_empty());
 
     let verdict = approved(&open, unix_now());
     assert!(store.consume(open.registration_id, &verdict).await.unwrap());
