@@ -30,17 +30,25 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens `sqlite://PATH` (creating the file if missing) and migrates it.
+    /// Opens `sqlite://PATH` (creating the file if missing) or `sqlite::memory:`, and migrates it.
     pub async fn connect(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             // Readers do not block the writer; a writer waits for another rather than failing.
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
+        // Each connection to an in-memory database has a database of its own: keep one, for good.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = match in_memory {
+            true => SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None),
+            false => SqlitePoolOptions::new().max_connections(8),
+        }
+        .connect_with(options)
+        .await?;
         migrator(MIGRATIONS).await?.run(&pool).await?;
         Ok(Self { pool })
     }

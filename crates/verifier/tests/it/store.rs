@@ -139,6 +139,11 @@ async fn the_suite_on_sqlite() {
 }
 
 #[tokio::test]
+async fn the_suite_on_sqlite_in_memory() {
+    suite(AnyStore::connect("sqlite::memory:").await.unwrap()).await;
+}
+
+#[tokio::test]
 async fn the_suite_on_postgres() {
     if let Some(url) = postgres_url() {
         suite(AnyStore::connect(&url).await.unwrap()).await;
