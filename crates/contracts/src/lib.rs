@@ -2,11 +2,11 @@
 
 mod revert;
 
-pub use bindings::{KycRegistry, VerifiedTicket};
+pub use bindings::{IKycRegistry, KycRegistry, VerifiedTicket};
 pub use revert::{decode_revert, describe_revert};
 
 /// Generated code; the contract's NatSpec in `contracts/src/IKycRegistry.sol` documents it.
-#[allow(missing_docs)]
+#[allow(missing_docs, clippy::too_many_arguments)]
 mod bindings {
     alloy::sol!(
         /// The KYC Anchor registry: salted identity commitments per (subject, certifier).

@@ -38,8 +38,10 @@ impl Args {
                 "KYC_CERTIFIER",
                 devnet.certifier.address().to_checksum(None),
             ),
-            // anvil's well-known test key: public knowledge, safe to print.
-            ("KYC_PRIVATE_KEY", certifier_key),
+            // anvil's well-known test key: public knowledge, safe to print. Not exported as
+            // KYC_PRIVATE_KEY, which every signing command reads: a person's wallet would sign
+            // as the certifier. Pass it with `--private-key $KYC_CERTIFIER_KEY`.
+            ("KYC_CERTIFIER_KEY", certifier_key),
         ];
         let exports: String = settings
             .iter()

@@ -1,0 +1,339 @@
+//! The whole flow through the built binary, the way a user types it: `kyc devnet` in the
+//! background, then the person, the certification body and the bank, each with their
+//! own commands, ending in the refusals a bank must see.
+
+use std::{
+    path::Path,
+    process::{Child, Output},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+use crate::util::{kyc, stderr, stdout};
+
+/// Anvil's account #1: the person.
+const PERSON_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const PERSON: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+/// `kyc devnet` running in the background; stopped when dropped.
+struct Devnet {
+    child: Child,
+    settings: Vec<(String, String)>,
+}
+
+impl Devnet {
+    fn start(dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let env_file = dir.join("devnet.env");
+        let child = kyc()
+            .env("KYC_ANVIL", kyc_test_utils::anvil_path())
+            .args(["devnet", "--port", &port.to_string(), "--env-out"])
+            .arg(&env_file)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while !env_file.exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "kyc devnet did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let settings = std::fs::read_to_string(&env_file)
+            .unwrap()
+            .lines()
+            .filter_map(|line| line.strip_prefix("export ")?.split_once('='))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        Self { child, settings }
+    }
+
+    fn get(&self, name: &str) -> &str {
+        let (_, value) = self.settings.iter().find(|(n, _)| n == name).unwrap();
+        value
+    }
+
+    /// `kyc` with the devnet's chain and registry in the environment, as after `source devnet.env`.
+    fn kyc(&self, dir: &Path, args: &[&str]) -> Output {
+        let output = kyc()
+            .current_dir(dir)
+            .env("ETH_RPC_URL", self.get("ETH_RPC_URL"))
+            .env("KYC_REGISTRY", self.get("KYC_REGISTRY"))
+            .args(args)
+            .output()
+            .unwrap();
+        // No command ever repeats a claim value on standard error.
+        assert!(!stderr(&output).contains("Yamada"), "{}", stderr(&output));
+        output
+    }
+
+    fn ok(&self, dir: &Path, args: &[&str]) -> Value {
+        let output = self.kyc(dir, &[args, &["--json"]].concat());
+        assert!(output.status.success(), "kyc {args:?}: {}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn person_certifier_and_bank_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let devnet = Devnet::start(dir);
+    let certifier_key = devnet.get("KYC_CERTIFIER_KEY").to_owned();
+    let certifier = devnet.get("KYC_CERTIFIER").to_owned();
+    let as_person = ["--wallet", "wallet", "--private-key", PERSON_KEY];
+    let as_certifier = ["--private-key", certifier_key.as_str()];
+    let bank_db = ["--database", "sqlite://bank.db"];
+
+    // The person prepares claims and signs a request.
+    std::fs::write(
+        dir.join("claims.json"),
+        r#"{"given_name": "Taro", "family_name": "Yamada", "birthdate": "1990-01-31", "nationality": "jp"}"#,
+    )
+    .unwrap();
+    let request = devnet.ok(
+        dir,
+        &[
+            &[
+                "user",
+                "request",
+                "--claims",
+                "claims.json",
+                "--certifier",
+                &certifier,
+            ][..],
+            &as_person,
+        ]
+        .concat(),
+    );
+    assert_eq!(request["subject"], PERSON);
+    assert_eq!(request["changed"], serde_json::json!(["nationality"]));
+
+    // The certification body queues, approves and attests it.
+    let queued = devnet.ok(
+        dir,
+        &[
+            &["certifier", "queue", "add", "request.json"][..],
+            &as_certifier,
+        ]
+        .concat(),
+    );
+    assert_eq!(queued["queued"][0]["root"], request["root"]);
+    let approved = devnet.ok(
+        dir,
+        &[
+            &[
+                "certifier",
+                "queue",
+                "approve",
+                "--all",
+                "--evidence",
+                "document,face",
+            ][..],
+            &["--valid-for", "365d", "--out-dir", "credentials"],
+            &as_certifier,
+        ]
+        .concat(),
+    );
+    assert_eq!(approved["attested"].as_array().unwrap().len(), 1);
+    let credential = approved["attested"][0]["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The person imports the credential; hash agrees with the root on chain.
+    devnet.ok(
+        dir,
+        &[&["user", "import", &credential][..], &as_person].concat(),
+    );
+    let hashed = devnet.ok(dir, &["hash", &credential]);
+    assert_eq!(hashed["root"], request["root"]);
+
+    // The bank opens a session; the person scans and consents to two fields.
+    let session = devnet.ok(
+        dir,
+        &[
+            &[
+                "service",
+                "session",
+                "new",
+                "--service",
+                "https://bank.example",
+            ][..],
+            &["--fields", "given_name,birthdate"],
+            &bank_db,
+        ]
+        .concat(),
+    );
+    let uri = session["uri"].as_str().unwrap().to_owned();
+    let scanned = devnet.kyc(dir, &[&["user", "scan", &uri][..], &as_person].concat());
+    assert!(scanned.status.success(), "{}", stderr(&scanned));
+    assert!(stdout(&scanned).contains(session["registration_id"].as_str().unwrap()));
+    devnet.ok(
+        dir,
+        &[
+            &["user", "consent", &uri, "--yes", "--out", "submission.json"][..],
+            &as_person,
+        ]
+        .concat(),
+    );
+    let submission = std::fs::read_to_string(dir.join("submission.json")).unwrap();
+    assert!(
+        submission.contains("Taro") && !submission.contains("Yamada"),
+        "only the asked fields are disclosed"
+    );
+
+    // The bank verifies: approved, exit 0, and it learned only the two values.
+    let verify = |file: &str| {
+        devnet.kyc(
+            dir,
+            &[&["service", "verify", file][..], &bank_db, &["--json"]].concat(),
+        )
+    };
+    let output = verify("submission.json");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verdict: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(verdict["outcome"], "approved");
+    assert_eq!(
+        verdict["fields"],
+        serde_json::json!(["birthdate", "given_name"])
+    );
+
+    // The same submission again: refused, non-zero exit.
+    let output = verify("submission.json");
+    assert!(!output.status.success());
+    let verdict: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(verdict["reasons"], serde_json::json!(["registration_used"]));
+
+    // A changed value on a fresh session: root_mismatch.
+    let session = devnet.ok(
+        dir,
+        &[
+            &[
+                "service",
+                "session",
+                "new",
+                "--service",
+                "https://bank.example",
+            ][..],
+            &["--fields", "given_name"],
+            &bank_db,
+        ]
+        .concat(),
+    );
+    let uri = session["uri"].as_str().unwrap();
+    devnet.ok(
+        dir,
+        &[
+            &["user", "consent", uri, "--yes", "--out", "forged.json"][..],
+            &as_person,
+        ]
+        .concat(),
+    );
+    let forged = std::fs::read_to_string(dir.join("forged.json"))
+        .unwrap()
+        .replace("Taro", "Jiro");
+    std::fs::write(dir.join("forged.json"), forged).unwrap();
+    let output = verify("forged.json");
+    assert!(!output.status.success());
+    let verdict: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(
+        verdict["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&"root_mismatch".into()),
+        "{verdict}"
+    );
+
+    // The certifier revokes: the registry shows it, and the wallet will not consent on it.
+    devnet.ok(
+        dir,
+        &[
+            &[
+                "certifier",
+                "revoke",
+                PERSON,
+                "--reason",
+                "document reported stolen",
+            ][..],
+            &as_certifier,
+        ]
+        .concat(),
+    );
+    let shown = devnet.kyc(
+        dir,
+        &["registry", "show", PERSON, "--certifier", &certifier],
+    );
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(stdout(&shown).contains("revoked"), "{}", stdout(&shown));
+    let session = devnet.ok(
+        dir,
+        &[
+            &[
+                "service",
+                "session",
+                "new",
+                "--service",
+                "https://bank.example",
+            ][..],
+            &["--fields", "given_name"],
+            &bank_db,
+        ]
+        .concat(),
+    );
+    let refused = devnet.kyc(
+        dir,
+        &[
+            &[
+                "user",
+                "consent",
+                session["uri"].as_str().unwrap(),
+                "--yes",
+                "--out",
+                "x.json",
+            ][..],
+            &as_person,
+        ]
+        .concat(),
+    );
+    assert!(!refused.status.success());
+    assert_eq!(stderr(&refused).lines().count(), 1, "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("revoked"), "{}", stderr(&refused));
+}
+
+#[test]
+fn demo_runs_the_story_and_shows_each_refusal() {
+    let output = kyc()
+        .env("KYC_ANVIL", kyc_test_utils::anvil_path())
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for shown in [
+        "approved; it learned only birthdate, family_name, given_name",
+        "NotVerified",
+        "rejected (root_mismatch)",
+        "rejected (registration_used)",
+        "rejected (revoked)",
+        "rejected (withdrawn)",
+        "every step behaved as shown",
+    ] {
+        assert!(text.contains(shown), "missing {shown:?} in:\n{text}");
+    }
+    // The demo discloses three values and no others reach the bank's output lines.
+    assert!(!text.contains("TR1234567"));
+}
