@@ -90,15 +90,12 @@ impl<S: Store> Verifier<S> {
 
     /// Verifies many submissions together, reading the chain in as few round trips
     /// as batching allows. Verdicts come in the order of the submissions.
-    pub async fn verify_many<T: AsRef<[u8]>>(
+    pub async fn verify_many<T: AsRef<[u8]> + Sync>(
         &self,
         submissions: &[T],
         policy: &Policy,
     ) -> Result<Vec<Verdict>> {
-        let inspections = submissions
-            .iter()
-            .map(|json| inspect(json.as_ref()))
-            .collect();
+        let inspections = inspect_all(submissions);
         self.judge(inspections, policy).await
     }
 
@@ -187,6 +184,40 @@ impl<S: Store> Verifier<S> {
         }
         Ok(verdict)
     }
+}
+
+/// Submissions from which on the checks without chain are spread over the cores.
+const PARALLEL_FROM: usize = 64;
+
+/// [`inspect`] for every submission, in order; a large batch on every core.
+fn inspect_all<T: AsRef<[u8]> + Sync>(submissions: &[T]) -> Vec<Inspection> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if cores < 2 || submissions.len() < PARALLEL_FROM {
+        return submissions
+            .iter()
+            .map(|json| inspect(json.as_ref()))
+            .collect();
+    }
+    let per_core = submissions.len().div_ceil(cores);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = submissions
+            .chunks(per_core)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|json| inspect(json.as_ref()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| {
+                part.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// The verdict on bytes that are not a submission.

@@ -636,3 +636,39 @@ async fn a_verifier_refuses_an_address_without_a_registry() {
         .unwrap_err();
     assert_eq!(error.code(), "rpc_unavailable");
 }
+
+#[tokio::test]
+async fn a_large_batch_keeps_the_order_of_its_submissions() {
+    let (fixture, session, commitment) = attested().await;
+    let mut jsons = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0u8..100 {
+        let mut submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
+        submission.registration_id = B256::repeat_byte(i);
+        match i % 3 {
+            0 => {
+                jsons.push(format!("garbage {i}").into_bytes());
+                expected.push((None, vec![Reason::Malformed]));
+                continue;
+            }
+            1 => resign(&mut submission, &fixture.devnet.subject),
+            _ => resign(&mut submission, &fixture.devnet.certifier),
+        }
+        let mut reasons = vec![Reason::UnknownRegistration];
+        if i % 3 == 2 {
+            reasons.insert(0, Reason::SignerMismatch);
+        }
+        expected.push((Some(submission.registration_id), reasons));
+        jsons.push(to_json(&submission));
+    }
+    let verdicts = fixture
+        .verifier
+        .verify_many(&jsons, &Policy::default())
+        .await
+        .unwrap();
+    let got: Vec<_> = verdicts
+        .into_iter()
+        .map(|verdict| (verdict.registration_id, verdict.reasons))
+        .collect();
+    assert_eq!(got, expected);
+}
