@@ -78,8 +78,14 @@ fn usage_error(err: clap::Error) -> ExitCode {
     ) {
         err.exit();
     }
+    // clap's message runs until the usage block; fold it into one line.
     let text = err.render().to_string();
-    let first = text.lines().next().unwrap_or("error: invalid arguments");
-    eprintln!("{first} (see --help)");
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    eprintln!("{} (see --help)", message.join(" "));
     ExitCode::from(2)
 }
