@@ -3,46 +3,22 @@
 
 use alloy::{
     primitives::{Address, B256},
-    providers::Provider,
-    signers::{local::PrivateKeySigner, SignerSync},
     sol_types::SolStruct,
 };
 use kyc_contracts::{KycRegistry, Status};
 use kyc_core::{
-    claims::{Claim, ClaimSet},
     commitment::Commitment,
     eip712::{self, AttestRequest, Withdraw},
     evidence::Evidence,
-    signature::encode_signature,
 };
-use kyc_test_utils::Devnet;
-
-async fn chain_time(devnet: &Devnet) -> u64 {
-    let provider = devnet.provider(devnet.owner.clone());
-    let block = provider
-        .get_block_by_number(Default::default())
-        .await
-        .unwrap()
-        .unwrap();
-    block.header.timestamp
-}
-
-fn sign(signer: &PrivateKeySigner, digest: B256) -> Vec<u8> {
-    encode_signature(&signer.sign_hash_sync(&digest).unwrap()).to_vec()
-}
+use kyc_test_utils::{commitment, sign, Devnet};
 
 fn claims() -> Commitment {
-    let claim = |key: &str, value: &str| Claim {
-        key: key.to_owned(),
-        value: value.to_owned(),
-    };
-    let set = ClaimSet::new(vec![
-        claim("given_name", "Taro"),
-        claim("family_name", "Yamada"),
-        claim("birthdate", "1990-01-31"),
+    commitment(&[
+        ("given_name", "Taro"),
+        ("family_name", "Yamada"),
+        ("birthdate", "1990-01-31"),
     ])
-    .unwrap();
-    Commitment::new(&set).unwrap()
 }
 
 #[tokio::test]
@@ -82,7 +58,7 @@ async fn attest_verify_revoke() {
     let (subject, certifier) = (devnet.subject.address(), devnet.certifier.address());
     let registry = devnet.registry_for(devnet.certifier.clone());
     let commitment = claims();
-    let now = chain_time(&devnet).await;
+    let now = devnet.chain_time().await;
 
     let nonce = registry.nonces(subject, certifier).call().await.unwrap();
     let request = AttestRequest {
@@ -101,7 +77,7 @@ async fn attest_verify_revoke() {
             evidence.bits(),
             now + 365 * 86_400,
             request.deadline,
-            sign(&devnet.subject, digest).into(),
+            sign(&devnet.subject, digest),
         )
         .send()
         .await
@@ -162,7 +138,7 @@ async fn a_replayed_request_is_refused_with_the_contract_error() {
     let (subject, certifier) = (devnet.subject.address(), devnet.certifier.address());
     let registry = devnet.registry_for(devnet.certifier.clone());
     let commitment = claims();
-    let now = chain_time(&devnet).await;
+    let now = devnet.chain_time().await;
     let request = AttestRequest {
         subject,
         certifier,
@@ -181,7 +157,7 @@ async fn a_replayed_request_is_refused_with_the_contract_error() {
             1,
             now + 86_400,
             request.deadline,
-            signature.clone().into(),
+            signature.clone(),
         )
     };
     attest().send().await.unwrap().get_receipt().await.unwrap();

@@ -10,7 +10,7 @@ use alloy::{
     network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
     providers::{DynProvider, Provider, ProviderBuilder},
-    signers::{local::PrivateKeySigner, SignerSync},
+    signers::local::PrivateKeySigner,
 };
 use criterion::{criterion_main, Criterion};
 use kyc_certifier::{
@@ -19,13 +19,10 @@ use kyc_certifier::{
     Chain,
 };
 use kyc_core::{
-    claims::{Claim, ClaimSet},
-    commitment::Commitment,
     evidence::Evidence,
     files::{FormatVersion, Request},
-    signature::encode_signature,
 };
-use kyc_test_utils::anvil_path;
+use kyc_test_utils::{anvil_path, commitment, sign};
 
 const BATCH: usize = 500;
 
@@ -73,14 +70,12 @@ async fn setup(block_time: Option<u64>) -> (AnvilInstance, Chain, Vec<Item<usize
     let items = (0..BATCH)
         .map(|key| {
             let subject = PrivateKeySigner::random();
-            let claims = ClaimSet::new(vec![
-                claim("given_name", "Taro"),
-                claim("family_name", "Yamada"),
-                claim("birthdate", "1990-01-31"),
-                claim("document.number", &format!("TK{key:07}")),
-            ])
-            .unwrap();
-            let commitment = Commitment::new(&claims).unwrap();
+            let commitment = commitment(&[
+                ("given_name", "Taro"),
+                ("family_name", "Yamada"),
+                ("birthdate", "1990-01-31"),
+                ("document.number", &format!("TK{key:07}")),
+            ]);
             let mut request = Request {
                 version: FormatVersion,
                 chain_id: chain.chain_id(),
@@ -93,19 +88,11 @@ async fn setup(block_time: Option<u64>) -> (AnvilInstance, Chain, Vec<Item<usize
                 deadline,
                 signature: Default::default(),
             };
-            let signature = subject.sign_hash_sync(&request.signing_hash()).unwrap();
-            request.signature = encode_signature(&signature).to_vec().into();
+            request.signature = sign(&subject, request.signing_hash());
             Item { key, request }
         })
         .collect();
     (anvil, chain, items)
-}
-
-fn claim(key: &str, value: &str) -> Claim {
-    Claim {
-        key: key.to_owned(),
-        value: value.to_owned(),
-    }
 }
 
 fn bench(c: &mut Criterion) {

@@ -9,8 +9,8 @@ use std::{
     time::Duration,
 };
 
-use alloy::{primitives::B256, providers::DynProvider, sol};
-use kyc_contracts::KycRegistry::KycRegistryErrors;
+use alloy::primitives::B256;
+use kyc_contracts::{IKycRegistry::AttestInput, KycRegistry::KycRegistryErrors};
 use kyc_core::{
     evidence::Evidence,
     files::{Credential, FormatVersion, Request},
@@ -21,25 +21,6 @@ use crate::{
     check::{check_addressing, check_deadline},
     Chain, Error, Result,
 };
-
-sol! {
-    /// `KycRegistry.attestBatch` with its input struct, which `kyc-contracts` does not export.
-    #[sol(rpc)]
-    interface BatchAttest {
-        /// One attestation of a batch.
-        struct AttestInput {
-            address subject;
-            bytes32 root;
-            uint16 evidence;
-            uint64 expiresAt;
-            uint64 deadline;
-            bytes signature;
-        }
-
-        /// Records every input, or none.
-        function attestBatch(AttestInput[] calldata inputs) external;
-    }
-}
 
 /// How a batch is attested.
 #[derive(Clone, Debug)]
@@ -185,7 +166,6 @@ pub async fn attest_batch<K, J: Journal<K>>(
         chain,
         options,
         journal,
-        batch: BatchAttest::new(chain.registry_address(), chain.provider().clone()),
         summary: BatchSummary::default(),
         keys: PhantomData,
     };
@@ -216,7 +196,6 @@ struct Run<'a, K, J> {
     chain: &'a Chain,
     options: &'a AttestOptions,
     journal: &'a mut J,
-    batch: BatchAttest::BatchAttestInstance<DynProvider>,
     summary: BatchSummary,
     keys: PhantomData<fn(&K)>,
 }
@@ -365,7 +344,8 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
             outage = lost;
             for (part, gas) in ready {
                 let call = self
-                    .batch
+                    .chain
+                    .registry()
                     .attestBatch(self.inputs(&part, expires_at))
                     .from(self.chain.account());
                 match self.chain.send(call, gas, "sending attestBatch").await {
@@ -410,7 +390,8 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
         let mut parts = vec![chunk];
         while let Some(mut part) = parts.pop() {
             let call = self
-                .batch
+                .chain
+                .registry()
                 .attestBatch(self.inputs(&part, expires_at))
                 .from(self.chain.account());
             let estimate = call.estimate_gas().await;
@@ -497,10 +478,10 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
         }
     }
 
-    fn inputs(&self, items: &[Item<K>], expires_at: u64) -> Vec<BatchAttest::AttestInput> {
+    fn inputs(&self, items: &[Item<K>], expires_at: u64) -> Vec<AttestInput> {
         items
             .iter()
-            .map(|item| BatchAttest::AttestInput {
+            .map(|item| AttestInput {
                 subject: item.request.subject,
                 root: item.request.root,
                 evidence: self.options.evidence.bits(),

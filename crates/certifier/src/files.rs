@@ -1,11 +1,11 @@
-//! Request files in, credential files out.
+//! Request and relay files in, credential files out.
 
 use std::{
     io::Write,
     path::{Path, PathBuf},
 };
 
-use kyc_core::files::{Credential, JsonFile, Request};
+use kyc_core::files::{Credential, JsonFile};
 
 use crate::{queue::private_file, Error, Result};
 
@@ -31,11 +31,13 @@ pub fn request_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads and checks a request file (canonical claims, root); the chain checks are
-/// [`check_request`](crate::check::check_request)'s.
-pub fn read_request(path: &Path) -> Result<Request> {
+/// Reads and checks a file: a [`Request`](kyc_core::files::Request) (canonical claims,
+/// root) or a [`WithdrawRelay`](kyc_core::files::WithdrawRelay). The chain checks are
+/// [`check_request`](crate::check::check_request)'s and
+/// [`relay_withdraw`](crate::relay::relay_withdraw)'s.
+pub fn read_file<F: JsonFile>(path: &Path) -> Result<F> {
     let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
-    Request::from_json(&text).map_err(|source| Error::InvalidFile {
+    F::from_json(&text).map_err(|source| Error::InvalidFile {
         path: path.to_owned(),
         source,
     })

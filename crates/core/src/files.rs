@@ -1,5 +1,6 @@
 //! The JSON files: request (wallet → certifier), credential (certifier → wallet),
-//! submission (wallet → service), and the plain claim list.
+//! submission (wallet → service), withdraw relay (wallet → certifier or any relayer),
+//! signed consent withdrawal (wallet → service), and the plain claim list.
 //!
 //! Unknown fields are refused, `version` is 1, hex is `0x`-prefixed (any case in,
 //! lower case out, addresses EIP-55 checksummed out), times and amounts are numbers.
@@ -12,8 +13,9 @@ use serde::{
 use crate::{
     claims::{check_count, check_key_order, SaltedClaim},
     commitment::{root_of_claims, root_of_leaves, Leaf},
-    eip712::{signing_hash, AttestRequest, Consent},
+    eip712::{signing_hash, AttestRequest, Consent, ConsentWithdrawal, Withdraw},
     evidence::Evidence,
+    signature::is_erc6492_wrapped,
     uri::is_bare_origin,
     Error, Result,
 };
@@ -250,6 +252,114 @@ impl JsonFile for Submission {
         self.disclosed().try_for_each(SaltedClaim::check)?;
         check_key_order(self.disclosed().map(|claim| claim.key.as_str()))?;
         check_root(self.root, self.computed_root()?)
+    }
+}
+
+/// A subject's signed `Withdraw`, as a file anyone may relay (`withdrawBySig`, paying
+/// the gas), so the subject needs no ether.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRelay {
+    /// Always 1.
+    pub version: FormatVersion,
+    /// The chain of the registry.
+    pub chain_id: u64,
+    /// The `KycRegistry` address.
+    #[serde(with = "crate::hex")]
+    pub registry: Address,
+    /// The person withdrawing.
+    #[serde(with = "crate::hex")]
+    pub subject: Address,
+    /// The certifier whose attestation is withdrawn.
+    #[serde(with = "crate::hex")]
+    pub certifier: Address,
+    /// The registry's `nonces(subject, certifier)` when signing.
+    pub nonce: u64,
+    /// The signature is void after this time.
+    pub deadline: u64,
+    /// The subject's signature of the [`Withdraw`].
+    #[serde(with = "crate::hex")]
+    pub signature: Bytes,
+}
+
+impl WithdrawRelay {
+    /// The EIP-712 message the subject signed.
+    pub fn message(&self) -> Withdraw {
+        Withdraw {
+            subject: self.subject,
+            certifier: self.certifier,
+            nonce: self.nonce,
+            deadline: self.deadline,
+        }
+    }
+
+    /// The digest of [`message`](Self::message) under this file's domain.
+    pub fn signing_hash(&self) -> B256 {
+        signing_hash(&self.message(), self.chain_id, self.registry)
+    }
+}
+
+impl JsonFile for WithdrawRelay {
+    /// Refuses an ERC-6492 wrapper, as the registry does. Whose signature it is is the
+    /// relayer's to check: a contract subject signs through ERC-1271 with any length.
+    fn check(&self) -> Result<()> {
+        if is_erc6492_wrapped(&self.signature) {
+            return Err(Error::InvalidField {
+                field: "signature",
+                reason: "is an ERC-6492 wrapper, which the registry refuses",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A subject's signed `ConsentWithdrawal`: the body posted to
+/// `{service}/v1/sessions/{registration_id}/withdrawal`.
+///
+/// The EIP-712 domain is the chain and registry of the consent, which the service knows
+/// from its session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedConsentWithdrawal {
+    /// Always 1.
+    pub version: FormatVersion,
+    /// The registration the service should forget.
+    #[serde(with = "crate::hex")]
+    pub registration_id: B256,
+    /// The service's origin.
+    pub service: String,
+    /// The person asking.
+    #[serde(with = "crate::hex")]
+    pub subject: Address,
+    /// When the person signed.
+    pub signed_at: u64,
+    /// The subject's signature of the [`ConsentWithdrawal`].
+    #[serde(with = "crate::hex")]
+    pub signature: Bytes,
+}
+
+impl SignedConsentWithdrawal {
+    /// The EIP-712 message the subject signed.
+    pub fn message(&self) -> ConsentWithdrawal {
+        ConsentWithdrawal {
+            subject: self.subject,
+            registrationId: self.registration_id,
+            service: self.service.clone(),
+            signedAt: self.signed_at,
+        }
+    }
+
+    /// The digest of [`message`](Self::message) under the consent's domain.
+    pub fn signing_hash(&self, chain_id: u64, registry: Address) -> B256 {
+        signing_hash(&self.message(), chain_id, registry)
+    }
+
+    /// Where the service takes it: `{service}/v1/sessions/{registration_id}/withdrawal`.
+    pub fn url(&self) -> String {
+        format!(
+            "{}/v1/sessions/{}/withdrawal",
+            self.service, self.registration_id
+        )
     }
 }
 

@@ -6,7 +6,7 @@ pub mod eip712;
 mod error;
 pub mod evidence;
 pub mod files;
-mod hex;
+pub mod hex;
 pub mod signature;
 pub mod uri;
 

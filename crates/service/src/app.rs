@@ -9,11 +9,15 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use kyc_verifier::{inspect::MAX_SUBMISSION_BYTES, AnyStore, Session, SessionRequest, Verifier};
+use kyc_verifier::{
+    inspect::MAX_SUBMISSION_BYTES, AnyStore, Session, SessionRecord, SessionRequest, Store,
+    Verifier,
+};
 use tokio::sync::{broadcast, watch};
 
 use crate::{
     auth, page,
+    problem::Problem,
     rate_limit::{self, RateLimiter},
     routes, server, Error, Result, ServiceConfig,
 };
@@ -34,6 +38,15 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    /// The session of `registration_id`; 404 for an unknown one.
+    pub(crate) async fn session(&self, registration_id: B256) -> Result<SessionRecord, Problem> {
+        self.verifier
+            .store()
+            .session(registration_id)
+            .await?
+            .ok_or_else(Problem::unknown_registration)
+    }
+
     /// Tells the pages watching `registration_id` to read its status again.
     pub(crate) fn announce_change(&self, registration_id: B256) {
         // No receiver just means no page is open.

@@ -13,7 +13,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
-use kyc_verifier::{qr, SessionRecord, Store};
+use kyc_verifier::{qr, SessionRecord};
 use sha2::{Digest, Sha256};
 
 use crate::{app::AppState, problem::Problem, routes, StatusEvent};
@@ -139,12 +139,7 @@ fn error_page(status: StatusCode) -> Response {
 
 async fn find(state: &AppState, id: &str) -> Result<SessionRecord, Problem> {
     let registration_id = routes::registration_id(id)?;
-    state
-        .verifier
-        .store()
-        .session(registration_id)
-        .await?
-        .ok_or_else(Problem::unknown_registration)
+    state.session(registration_id).await
 }
 
 /// The page's HTML, every value escaped.

@@ -1,16 +1,26 @@
 #![doc = include_str!("../README.md")]
 #![allow(clippy::unwrap_used)] // Fixtures: a failure here is a broken test environment.
 
-use std::path::PathBuf;
+use std::{
+    path::PathBuf,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use alloy::{
     network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
-    primitives::Address,
+    primitives::{Address, Bytes, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
-    signers::local::PrivateKeySigner,
+    rpc::types::TransactionReceipt,
+    signers::{local::PrivateKeySigner, SignerSync},
 };
 use kyc_contracts::KycRegistry;
+use kyc_core::{
+    claims::{Claim, ClaimSet},
+    commitment::Commitment,
+    eip712::{signing_hash, AttestRequest},
+    signature::encode_signature,
+};
 
 /// The name the devnet certifier is registered under.
 pub const CERTIFIER_NAME: &str = "Demo Certification Body";
@@ -33,6 +43,34 @@ pub fn spawn_anvil() -> AnvilInstance {
     Anvil::at(anvil_path())
         .try_spawn()
         .expect("anvil starts (run scripts/setup to install it)")
+}
+
+/// A commitment, with fresh salts, of canonical `(key, value)` claims in any order.
+pub fn commitment(claims: &[(&str, &str)]) -> Commitment {
+    let claims = claims
+        .iter()
+        .map(|(key, value)| Claim {
+            key: (*key).to_owned(),
+            value: (*value).to_owned(),
+        })
+        .collect();
+    Commitment::new(&ClaimSet::new(claims).unwrap()).unwrap()
+}
+
+/// Signs an EIP-712 digest in the one form the protocol accepts: 65 bytes, low `s`,
+/// `v` 27 or 28.
+pub fn sign(signer: &PrivateKeySigner, digest: B256) -> Bytes {
+    encode_signature(&signer.sign_hash_sync(&digest).unwrap())
+        .to_vec()
+        .into()
+}
+
+/// Seconds since 1970 by the system clock.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// A fresh anvil chain with `KycRegistry` deployed and one certifier registered.
@@ -96,6 +134,51 @@ impl Devnet {
     /// The chain id.
     pub fn chain_id(&self) -> u64 {
         self.anvil.chain_id()
+    }
+
+    /// The latest block's timestamp.
+    pub async fn chain_time(&self) -> u64 {
+        let provider = self.provider(self.owner.clone());
+        let block = provider
+            .get_block_by_number(Default::default())
+            .await
+            .unwrap()
+            .unwrap();
+        block.header.timestamp
+    }
+
+    /// The subject signs an `AttestRequest` for `root` (the pair's nonce, a deadline an
+    /// hour ahead) and the certifier records it with `evidence` bits for `valid_for`
+    /// seconds from the chain's time. Returns the mined, successful receipt.
+    pub async fn attest(&self, root: B256, evidence: u16, valid_for: u64) -> TransactionReceipt {
+        let (subject, certifier) = (self.subject.address(), self.certifier.address());
+        let registry = self.registry_for(self.certifier.clone());
+        let now = self.chain_time().await;
+        let request = AttestRequest {
+            subject,
+            certifier,
+            root,
+            nonce: registry.nonces(subject, certifier).call().await.unwrap(),
+            deadline: now + 3600,
+        };
+        let digest = signing_hash(&request, self.chain_id(), self.registry);
+        let receipt = registry
+            .attest(
+                subject,
+                root,
+                evidence,
+                now + valid_for,
+                request.deadline,
+                sign(&self.subject, digest),
+            )
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(receipt.status());
+        receipt
     }
 }
 

@@ -6,8 +6,9 @@ use alloy::{
     providers::{DynProvider, Provider},
 };
 use kyc_contracts::{decode_revert, describe_revert, KycRegistry, Status};
+use kyc_core::files::WithdrawRelay;
 
-use crate::{withdraw::WithdrawRelay, Error, Result};
+use crate::{Error, Result};
 
 /// A registry on a chain the wallet has checked it can reach.
 #[derive(Clone, Debug)]

@@ -22,7 +22,7 @@ pub const OUTCOME_UNDELIVERED: &str = "undelivered";
 #[serde(deny_unknown_fields)]
 pub struct ConsentRecord {
     /// The registration ID the consent is bound to.
-    #[serde(with = "crate::hex")]
+    #[serde(with = "kyc_core::hex")]
     pub registration_id: B256,
     /// The service's origin.
     pub service: String,
@@ -31,10 +31,10 @@ pub struct ConsentRecord {
     /// The chain of the registry.
     pub chain_id: u64,
     /// The `KycRegistry` address.
-    #[serde(with = "crate::hex")]
+    #[serde(with = "kyc_core::hex")]
     pub registry: Address,
     /// The certifier whose credential was used.
-    #[serde(with = "crate::hex")]
+    #[serde(with = "kyc_core::hex")]
     pub certifier: Address,
     /// The disclosed keys, in leaf order.
     pub fields: Vec<String>,

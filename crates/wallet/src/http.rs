@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use kyc_core::files::Submission;
+use kyc_core::files::{SignedConsentWithdrawal, Submission};
 use serde::Serialize;
 
-use crate::{withdraw::SignedConsentWithdrawal, Error, Result};
+use crate::{Error, Result};
 
 /// How long the wallet waits for a service.
 pub const TIMEOUT: Duration = Duration::from_secs(30);

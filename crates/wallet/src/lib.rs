@@ -7,7 +7,6 @@ pub mod consent_log;
 pub mod credential;
 mod error;
 pub mod folder;
-mod hex;
 pub mod http;
 pub mod request;
 pub mod scan;

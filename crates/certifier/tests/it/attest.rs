@@ -106,7 +106,7 @@ async fn a_refused_request_is_isolated_and_the_rest_attested() {
     let mut items = requests(&fixture, 9).await;
     // Signed by someone else: passes no check, but the engine is asked directly.
     let forged: &mut Request = &mut items[4].request;
-    forged.signature = sign(&PrivateKeySigner::random(), forged.signing_hash()).into();
+    forged.signature = sign(&PrivateKeySigner::random(), forged.signing_hash());
     let mut journal = Collect::default();
     let summary = attest_batch(&fixture.chain, items, &options(), &mut journal)
         .await

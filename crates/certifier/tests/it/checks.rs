@@ -50,7 +50,7 @@ async fn each_wrong_field_is_named() {
     assert!(matches!(check(request).await, Error::WrongCertifier { .. }));
 
     let mut request = good.clone();
-    request.signature = sign(&PrivateKeySigner::random(), good.signing_hash()).into();
+    request.signature = sign(&PrivateKeySigner::random(), good.signing_hash());
     let error = check(request).await;
     assert!(
         matches!(error, Error::BadSignature { subject: s, .. } if s == subject.address()),

@@ -5,9 +5,9 @@ use std::time::Duration;
 use alloy::{
     network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
-    primitives::{Address, B256},
+    primitives::Address,
     providers::{DynProvider, Provider, ProviderBuilder},
-    signers::{local::PrivateKeySigner, SignerSync},
+    signers::local::PrivateKeySigner,
 };
 use kyc_certifier::{
     attest::AttestOptions,
@@ -15,13 +15,11 @@ use kyc_certifier::{
     Chain,
 };
 use kyc_core::{
-    claims::{Claim, ClaimSet},
-    commitment::Commitment,
     evidence::Evidence,
     files::{FormatVersion, Request},
-    signature::encode_signature,
 };
-use kyc_test_utils::{anvil_path, Devnet};
+pub(crate) use kyc_test_utils::sign;
+use kyc_test_utils::{anvil_path, commitment, Devnet};
 
 /// A chain with a registry, our certifier registered, and a connection as that certifier.
 pub(crate) struct Fixture {
@@ -143,17 +141,7 @@ pub(crate) fn signed_request(
     nonce: u64,
     deadline: u64,
 ) -> Request {
-    let set = ClaimSet::new(
-        claims
-            .iter()
-            .map(|(key, value)| Claim {
-                key: (*key).to_owned(),
-                value: (*value).to_owned(),
-            })
-            .collect(),
-    )
-    .unwrap();
-    let commitment = Commitment::new(&set).unwrap();
+    let commitment = commitment(claims);
     let mut request = Request {
         version: FormatVersion,
         chain_id: chain.chain_id(),
@@ -166,12 +154,8 @@ pub(crate) fn signed_request(
         deadline,
         signature: Default::default(),
     };
-    request.signature = sign(subject, request.signing_hash()).into();
+    request.signature = sign(subject, request.signing_hash());
     request
-}
-
-pub(crate) fn sign(signer: &PrivateKeySigner, digest: B256) -> Vec<u8> {
-    encode_signature(&signer.sign_hash_sync(&digest).unwrap()).to_vec()
 }
 
 /// The claims of a person holding passport `number`.

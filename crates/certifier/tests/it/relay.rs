@@ -2,11 +2,11 @@
 
 use alloy::signers::local::PrivateKeySigner;
 use kyc_certifier::{
-    relay::{relay_withdraw, revoke, WithdrawRelay},
+    relay::{relay_withdraw, revoke},
     Error,
 };
 use kyc_contracts::Status;
-use kyc_core::files::FormatVersion;
+use kyc_core::files::{FormatVersion, WithdrawRelay};
 
 use crate::{
     attest::Collect,
@@ -46,7 +46,7 @@ async fn withdrawal(fixture: &Fixture, subject: &PrivateKeySigner) -> WithdrawRe
         deadline: fixture.now().await + 600,
         signature: Default::default(),
     };
-    relay.signature = sign(subject, relay.signing_hash()).into();
+    relay.signature = sign(subject, relay.signing_hash());
     relay
 }
 
@@ -103,7 +103,7 @@ async fn a_signed_withdrawal_is_relayed_once() {
         Err(Error::WrongChain { .. })
     ));
     let mut forged = relay.clone();
-    forged.signature = sign(&PrivateKeySigner::random(), relay.signing_hash()).into();
+    forged.signature = sign(&PrivateKeySigner::random(), relay.signing_hash());
     assert!(matches!(
         relay_withdraw(&fixture.chain, &forged).await,
         Err(Error::BadSignature { .. })

@@ -9,11 +9,11 @@ use clap::Subcommand;
 use kyc_certifier::{
     attest::{attest_batch, AttestOptions, Journal, Outcome},
     check::check_request,
-    files::{read_request, request_files, write_credential},
-    relay::{relay_withdraw, revoke, WithdrawRelay},
+    files::{read_file, request_files, write_credential},
+    relay::{relay_withdraw, revoke},
     Chain,
 };
-use kyc_core::evidence::Evidence;
+use kyc_core::{evidence::Evidence, files::WithdrawRelay};
 
 use crate::opts::{RegistryArgs, WalletArgs};
 
@@ -159,7 +159,7 @@ impl AttestArgs {
         let mut items = Vec::new();
         for file in files {
             let label = file.display().to_string();
-            let checked = match read_request(&file) {
+            let checked = match read_file(&file) {
                 Ok(request) => check_request(&chain, &request).await.map(|()| request),
                 Err(error) => Err(error),
             };
@@ -263,7 +263,7 @@ struct RelayArgs {
 
 impl RelayArgs {
     async fn run(self, json: bool) -> anyhow::Result<()> {
-        let relay = WithdrawRelay::read(&self.file)?;
+        let relay: WithdrawRelay = read_file(&self.file)?;
         let chain = self
             .tx
             .apply(connect(&self.registry, &self.wallet).await?)?;

@@ -13,7 +13,7 @@ use anyhow::{bail, ensure, Context};
 use kyc_certifier::{
     attest::{AttestOptions, Outcome},
     queue::{ApproveOptions, Queue, QueuePolicy, Selection},
-    relay::{relay_withdraw, revoke, WithdrawRelay},
+    relay::{relay_withdraw, revoke},
     Chain,
 };
 use kyc_contracts::VerifiedTicket;
@@ -221,7 +221,7 @@ impl Args {
         let id = queue.add(&chain, &again).await?;
         let renewed = approve_one(&queue, &chain, id, &approve).await?;
         let relay = prepare_withdraw(&wallet, &person, certifier, now + 3600).await?;
-        let relayed = relay_withdraw(&chain, &as_certifier_relay(&relay)?).await?;
+        let relayed = relay_withdraw(&chain, &relay).await?;
         step(format!(
             "person is certified again (nonce {}), then signs a Withdraw; the certifier relays it in block {}",
             again.nonce, relayed.block_number
@@ -407,11 +407,4 @@ async fn ticket_shop(
         stranger.address()
     ));
     Ok(())
-}
-
-/// The wallet's signed withdrawal as the certifier reads it from a relay file.
-fn as_certifier_relay(
-    relay: &kyc_wallet::withdraw::WithdrawRelay,
-) -> anyhow::Result<WithdrawRelay> {
-    Ok(serde_json::from_value(serde_json::to_value(relay)?)?)
 }

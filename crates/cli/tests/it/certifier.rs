@@ -18,12 +18,8 @@ use alloy::{
 };
 use kyc_certifier::queue::{Queue, RequestStatus};
 use kyc_contracts::KycRegistry;
-use kyc_core::{
-    claims::{Claim, ClaimSet},
-    commitment::Commitment,
-    files::{Credential, JsonFile, Request},
-};
-use kyc_test_utils::anvil_path;
+use kyc_core::files::{Credential, JsonFile, Request};
+use kyc_test_utils::{anvil_path, commitment};
 use kyc_wallet::request::{sign_request, RequestTarget};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -150,6 +146,28 @@ impl Net {
         request
     }
 
+    /// `kyc certifier attest FILE` with document evidence for 30 days, credentials into
+    /// `credentials`.
+    fn attest(&self, file: &str, extra: &[&str]) -> Output {
+        self.kyc()
+            .args(["certifier", "attest", file])
+            .args(["--evidence", "document", "--valid-for", "30d"])
+            .args(["--out-dir", "credentials"])
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    /// `kyc certifier queue add FILE`, which must succeed.
+    fn queue_add(&self, file: &str) {
+        let output = self
+            .kyc()
+            .args(["certifier", "queue", "add", file])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+
     fn list(&self) -> Vec<Value> {
         let output = self
             .kyc()
@@ -177,17 +195,6 @@ impl Net {
 
 fn key(signer: &PrivateKeySigner) -> String {
     signer.to_bytes().to_string()
-}
-
-fn commitment(claims: &[(&str, &str)]) -> Commitment {
-    let claims = claims
-        .iter()
-        .map(|(key, value)| Claim {
-            key: (*key).to_owned(),
-            value: (*value).to_owned(),
-        })
-        .collect();
-    Commitment::new(&ClaimSet::new(claims).unwrap()).unwrap()
 }
 
 fn person(number: &'static str) -> Vec<(&'static str, &'static str)> {
@@ -385,33 +392,18 @@ async fn bad_input_gives_one_clear_line() {
     let subject = PrivateKeySigner::random();
     let mut request = net.request(&subject, &person("ID111"), "good.json").await;
 
-    let attest = |file: &str, extra: &[&str]| {
-        net.kyc()
-            .args([
-                "certifier",
-                "attest",
-                file,
-                "--evidence",
-                "document",
-                "--valid-for",
-                "30d",
-            ])
-            .args(["--out-dir", "credentials"])
-            .args(extra)
-            .output()
-            .unwrap()
-    };
-
     std::fs::write(net.path("broken.json"), "[1, 2").unwrap();
     assert_one_line_error(
-        &attest("broken.json", &[]),
+        &net.attest("broken.json", &[]),
         "1 of 1 requests were not attested",
     );
-    assert!(stderr(&attest("broken.json", &[])).contains("broken.json is not valid: invalid json"));
+    assert!(
+        stderr(&net.attest("broken.json", &[])).contains("broken.json is not valid: invalid json")
+    );
 
     request.chain_id = 1;
     std::fs::write(net.path("chain.json"), request.to_json().unwrap()).unwrap();
-    let output = attest("chain.json", &[]);
+    let output = net.attest("chain.json", &[]);
     assert_one_line_error(&output, "1 of 1 requests were not attested");
     assert!(
         stderr(&output).contains(&format!(
@@ -423,17 +415,17 @@ async fn bad_input_gives_one_clear_line() {
     );
 
     let unknown = Address::repeat_byte(0x42).to_string();
-    let output = attest("good.json", &["--registry", &unknown]);
+    let output = net.attest("good.json", &["--registry", &unknown]);
     assert_one_line_error(
         &output,
         &format!("no contract at registry address {unknown}"),
     );
     assert_eq!(stderr(&output).lines().count(), 1);
 
-    let output = attest("good.json", &["--rpc-url", "http://127.0.0.1:9"]);
+    let output = net.attest("good.json", &["--rpc-url", "http://127.0.0.1:9"]);
     assert_one_line_error(&output, "rpc unavailable while reading the chain id");
 
-    let output = attest("missing.json", &[]);
+    let output = net.attest("missing.json", &[]);
     assert_one_line_error(&output, "missing.json");
 
     let output = net
@@ -485,7 +477,7 @@ async fn bad_input_gives_one_clear_line() {
     );
 
     // The good file still attests, with a progress-free report on a pipe.
-    let output = attest("good.json", &[]);
+    let output = net.attest("good.json", &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("1 of 1 attested (0 already on chain), 1 transactions"));
 }
@@ -495,12 +487,7 @@ async fn an_unreachable_chain_leaves_requests_pending_with_the_reason() {
     let net = Net::start();
     net.request(&PrivateKeySigner::random(), &person("ID111"), "a.json")
         .await;
-    let added = net
-        .kyc()
-        .args(["certifier", "queue", "add", "a.json"])
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "{}", stderr(&added));
+    net.queue_add("a.json");
 
     let approved = net
         .kyc()
@@ -540,15 +527,7 @@ async fn one_identity_behind_two_addresses() {
     let (first, second) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     net.request(&first, &person("ID111"), "a.json").await;
     net.request(&second, &person("ID111"), "b.json").await;
-    let add = |file: &str| {
-        let output = net
-            .kyc()
-            .args(["certifier", "queue", "add", file])
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
-    };
-    add("a.json");
+    net.queue_add("a.json");
     let approve = |extra: &[&str]| {
         net.kyc()
             .args(["certifier", "queue", "approve"])
@@ -559,7 +538,7 @@ async fn one_identity_behind_two_addresses() {
     };
     assert!(approve(&[]).status.success());
 
-    add("b.json");
+    net.queue_add("b.json");
     let refused = approve(&[]);
     assert_one_line_error(&refused, "1 of 1 requests were not attested");
     assert!(
@@ -590,12 +569,7 @@ async fn a_request_waiting_too_long_times_out() {
     let net = Net::start();
     net.request(&PrivateKeySigner::random(), &person("ID111"), "a.json")
         .await;
-    let added = net
-        .kyc()
-        .args(["certifier", "queue", "add", "a.json"])
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "{}", stderr(&added));
+    net.queue_add("a.json");
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     let listed = net
@@ -624,20 +598,7 @@ async fn revoke_and_relay_a_wallet_withdrawal() {
     let (kept, withdrawn) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     net.request(&kept, &person("ID111"), "in/a.json").await;
     net.request(&withdrawn, &person("ID222"), "in/b.json").await;
-    let attested = net
-        .kyc()
-        .args([
-            "certifier",
-            "attest",
-            "in",
-            "--evidence",
-            "document",
-            "--valid-for",
-            "30d",
-        ])
-        .args(["--out-dir", "credentials"])
-        .output()
-        .unwrap();
+    let attested = net.attest("in", &[]);
     assert!(attested.status.success(), "{}", stderr(&attested));
 
     // The certifier's key in an encrypted keystore, as `kyc user new` writes one.
@@ -754,20 +715,7 @@ async fn registry_governance_and_show() {
     assert_one_line_error(&again, "is already registered");
 
     net.request(&subject, &person("ID111"), "a.json").await;
-    let attested = net
-        .kyc()
-        .args([
-            "certifier",
-            "attest",
-            "a.json",
-            "--evidence",
-            "document",
-            "--valid-for",
-            "30d",
-        ])
-        .args(["--out-dir", "credentials"])
-        .output()
-        .unwrap();
+    let attested = net.attest("a.json", &[]);
     assert!(attested.status.success(), "{}", stderr(&attested));
 
     let other = PrivateKeySigner::random().address();

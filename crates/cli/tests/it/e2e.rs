@@ -163,21 +163,24 @@ fn person_certifier_and_bank_through_the_binary() {
     assert_eq!(hashed["root"], request["root"]);
 
     // The bank opens a session; the person scans and consents to two fields.
-    let session = devnet.ok(
-        dir,
-        &[
+    let new_session = |fields: &str| {
+        devnet.ok(
+            dir,
             &[
-                "service",
-                "session",
-                "new",
-                "--service",
-                "https://bank.example",
-            ][..],
-            &["--fields", "given_name,birthdate"],
-            &bank_db,
-        ]
-        .concat(),
-    );
+                &[
+                    "service",
+                    "session",
+                    "new",
+                    "--service",
+                    "https://bank.example",
+                ][..],
+                &["--fields", fields],
+                &bank_db,
+            ]
+            .concat(),
+        )
+    };
+    let session = new_session("given_name,birthdate");
     let uri = session["uri"].as_str().unwrap().to_owned();
     let scanned = devnet.kyc(dir, &[&["user", "scan", &uri][..], &as_person].concat());
     assert!(scanned.status.success(), "{}", stderr(&scanned));
@@ -219,21 +222,7 @@ fn person_certifier_and_bank_through_the_binary() {
     assert_eq!(verdict["reasons"], serde_json::json!(["registration_used"]));
 
     // A changed value on a fresh session: root_mismatch.
-    let session = devnet.ok(
-        dir,
-        &[
-            &[
-                "service",
-                "session",
-                "new",
-                "--service",
-                "https://bank.example",
-            ][..],
-            &["--fields", "given_name"],
-            &bank_db,
-        ]
-        .concat(),
-    );
+    let session = new_session("given_name");
     let uri = session["uri"].as_str().unwrap();
     devnet.ok(
         dir,
@@ -279,21 +268,7 @@ fn person_certifier_and_bank_through_the_binary() {
     );
     assert!(shown.status.success(), "{}", stderr(&shown));
     assert!(stdout(&shown).contains("revoked"), "{}", stdout(&shown));
-    let session = devnet.ok(
-        dir,
-        &[
-            &[
-                "service",
-                "session",
-                "new",
-                "--service",
-                "https://bank.example",
-            ][..],
-            &["--fields", "given_name"],
-            &bank_db,
-        ]
-        .concat(),
-    );
+    let session = new_session("given_name");
     let refused = devnet.kyc(
         dir,
         &[

@@ -4,22 +4,15 @@
 use std::{
     path::PathBuf,
     process::{Command, Output},
-    time::{SystemTime, UNIX_EPOCH},
 };
 
-use alloy::{
-    primitives::{Bytes, B256},
-    signers::{local::PrivateKeySigner, SignerSync},
-};
+use alloy::{primitives::Bytes, signers::local::PrivateKeySigner};
 use kyc_core::{
-    claims::{Claim, ClaimSet},
     commitment::Commitment,
-    eip712::{self, AttestRequest},
     files::{FormatVersion, Submission},
-    signature::encode_signature,
     uri::RegistrationUri,
 };
-use kyc_test_utils::Devnet;
+use kyc_test_utils::{commitment, sign, unix_now, Devnet};
 use kyc_verifier::{AnyStore, Store};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -27,19 +20,6 @@ use tempfile::TempDir;
 use crate::util::{kyc, stderr, stdout};
 
 const SERVICE: &str = "https://bank.example";
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn sign(signer: &PrivateKeySigner, digest: B256) -> Bytes {
-    encode_signature(&signer.sign_hash_sync(&digest).unwrap())
-        .to_vec()
-        .into()
-}
 
 /// A devnet, a database file and a folder for submissions.
 struct Bank {
@@ -88,44 +68,8 @@ impl Bank {
 
     /// Taro's claims, attested by the devnet certifier for the subject (#1).
     async fn attest(&self) -> Commitment {
-        let claim = |key: &str, value: &str| Claim {
-            key: key.to_owned(),
-            value: value.to_owned(),
-        };
-        let set = ClaimSet::new(vec![
-            claim("given_name", "Taro"),
-            claim("family_name", "Yamada"),
-        ])
-        .unwrap();
-        let commitment = Commitment::new(&set).unwrap();
-        let (subject, certifier) = (
-            self.devnet.subject.address(),
-            self.devnet.certifier.address(),
-        );
-        let registry = self.devnet.registry_for(self.devnet.certifier.clone());
-        let request = AttestRequest {
-            subject,
-            certifier,
-            root: commitment.root(),
-            nonce: registry.nonces(subject, certifier).call().await.unwrap(),
-            deadline: unix_now() + 3600,
-        };
-        let digest = eip712::signing_hash(&request, self.devnet.chain_id(), self.devnet.registry);
-        registry
-            .attest(
-                subject,
-                commitment.root(),
-                1,
-                unix_now() + 86_400,
-                request.deadline,
-                sign(&self.devnet.subject, digest),
-            )
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+        let commitment = commitment(&[("given_name", "Taro"), ("family_name", "Yamada")]);
+        self.devnet.attest(commitment.root(), 1, 86_400).await;
         commitment
     }
 

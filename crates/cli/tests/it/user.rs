@@ -6,7 +6,6 @@ use std::{
     path::{Path, PathBuf},
     process::Output,
     sync::{Arc, Mutex},
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use alloy::primitives::{B256, U256};
@@ -17,8 +16,8 @@ use kyc_core::{
     signature::recover_signer,
     uri::RegistrationUri,
 };
-use kyc_test_utils::Devnet;
-use kyc_wallet::{chain::RegistryClient, withdraw::WithdrawRelay};
+use kyc_test_utils::{unix_now, Devnet};
+use kyc_wallet::{chain::RegistryClient, withdraw::read_relay};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -30,13 +29,6 @@ const CLAIMS: &str = r#"{
     "birthdate": "1987-06-05",
     "nationality": "jp"
 }"#;
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 /// A devnet and a wallet folder with a password file.
 struct Person {
@@ -417,7 +409,7 @@ async fn withdraw_by_relay_file_and_by_sending() {
         "--relay-out",
         relay_path.to_str().unwrap(),
     ]);
-    let relay = WithdrawRelay::from_json(&std::fs::read_to_string(&relay_path).unwrap()).unwrap();
+    let relay = read_relay(&std::fs::read_to_string(&relay_path).unwrap()).unwrap();
     assert_eq!(relay.subject, request.subject);
     assert_eq!(relay.nonce, 1);
     // The certifier relays it, paying the gas.

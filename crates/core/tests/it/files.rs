@@ -1,11 +1,17 @@
 use kyc_core::{
-    files::{root_of_json, Credential, FileKind, JsonFile, Request, Submission},
-    signature::recover_signer,
+    files::{
+        parse_json, root_of_json, Credential, FileKind, JsonFile, Request, SignedConsentWithdrawal,
+        Submission, WithdrawRelay,
+    },
+    signature::{recover_signer, ERC6492_MAGIC},
     Error,
 };
 use serde_json::{json, Value};
 
-use crate::fixtures::{commitment_vectors, credential, eip712_vectors, request, submission};
+use crate::fixtures::{
+    commitment_vectors, consent_withdrawal, credential, eip712_vectors, request, submission,
+    withdraw_relay,
+};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 type Edit = fn(&mut Value);
@@ -50,6 +56,80 @@ fn submission_matches_its_signed_vector() -> TestResult {
         recover_signer(submission.signing_hash(), &submission.signature)?,
         submission.subject
     );
+    Ok(())
+}
+
+#[test]
+fn withdraw_relay_matches_its_signed_vector() -> TestResult {
+    let relay = withdraw_relay();
+    relay.check()?;
+    assert_eq!(relay.signing_hash(), eip712_vectors()[2].digest);
+    assert_eq!(
+        recover_signer(relay.signing_hash(), &relay.signature)?,
+        relay.subject
+    );
+    Ok(())
+}
+
+#[test]
+fn consent_withdrawal_matches_its_signed_vector() -> TestResult {
+    let withdrawal = consent_withdrawal();
+    let domain = &eip712_vectors()[5].typed_data.domain;
+    let digest = withdrawal.signing_hash(domain.chain_id, domain.verifying_contract);
+    assert_eq!(digest, eip712_vectors()[5].digest);
+    assert_eq!(
+        recover_signer(digest, &withdrawal.signature)?,
+        withdrawal.subject
+    );
+    assert_eq!(
+        withdrawal.url(),
+        format!(
+            "https://bank.example/v1/sessions/{}/withdrawal",
+            withdrawal.registration_id
+        )
+    );
+    Ok(())
+}
+
+#[test]
+fn withdrawals_round_trip_and_refuse_unknown_fields() -> TestResult {
+    let json = withdraw_relay().to_json()?;
+    assert!(json.contains(r#""subject": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8""#));
+    assert_eq!(WithdrawRelay::from_json(&json)?, withdraw_relay());
+    let message = json_error::<WithdrawRelay>(&edited(&withdraw_relay(), |v| v["fee"] = json!(1)));
+    assert!(message.contains("unknown field `fee`"), "{message}");
+
+    let json = serde_json::to_string(&consent_withdrawal())?;
+    assert!(json.contains(r#""signature":"0x"#), "{json}");
+    assert_eq!(
+        parse_json::<SignedConsentWithdrawal>(&json)?,
+        consent_withdrawal()
+    );
+    let extra = edited(&consent_withdrawal(), |v| v["reason"] = json!("moved"));
+    let Err(Error::Json(message)) = parse_json::<SignedConsentWithdrawal>(&extra) else {
+        panic!("a json error")
+    };
+    assert!(message.contains("unknown field `reason`"), "{message}");
+    Ok(())
+}
+
+#[test]
+fn a_relay_may_hold_any_signature_but_an_erc6492_wrapper() -> TestResult {
+    // A contract subject signs through ERC-1271, in any length, even none.
+    for signature in [json!("0x"), json!(format!("0x{}", "ab".repeat(200)))] {
+        let text = edited(&withdraw_relay(), |v| v["signature"] = signature);
+        WithdrawRelay::from_json(&text)?;
+    }
+    let wrapped = edited(&withdraw_relay(), |v| {
+        v["signature"] = json!(format!("0x{}{ERC6492_MAGIC:x}", "ab".repeat(100)))
+    });
+    assert!(matches!(
+        WithdrawRelay::from_json(&wrapped),
+        Err(Error::InvalidField {
+            field: "signature",
+            ..
+        })
+    ));
     Ok(())
 }
 

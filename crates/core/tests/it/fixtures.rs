@@ -7,7 +7,9 @@ use kyc_core::{
     claims::SaltedClaim,
     commitment::Commitment,
     evidence::Evidence,
-    files::{Credential, FormatVersion, Request, Submission},
+    files::{
+        Credential, FormatVersion, Request, SignedConsentWithdrawal, Submission, WithdrawRelay,
+    },
 };
 use serde::Deserialize;
 
@@ -153,5 +155,35 @@ pub(crate) fn credential() -> Credential {
         expires_at: 1_798_761_600,
         tx_hash: B256::repeat_byte(0xab),
         block_number: 42,
+    }
+}
+
+/// The relay file whose signature is the third EIP-712 vector.
+pub(crate) fn withdraw_relay() -> WithdrawRelay {
+    let signed = vector(eip712_vectors(), 2);
+    let message = &signed.typed_data.message;
+    WithdrawRelay {
+        version: FormatVersion,
+        chain_id: signed.typed_data.domain.chain_id,
+        registry: signed.typed_data.domain.verifying_contract,
+        subject: address(message, "subject"),
+        certifier: address(message, "certifier"),
+        nonce: number(message, "nonce"),
+        deadline: number(message, "deadline"),
+        signature: signed.signature,
+    }
+}
+
+/// The consent withdrawal whose signature is the sixth EIP-712 vector.
+pub(crate) fn consent_withdrawal() -> SignedConsentWithdrawal {
+    let signed = vector(eip712_vectors(), 5);
+    let message = &signed.typed_data.message;
+    SignedConsentWithdrawal {
+        version: FormatVersion,
+        registration_id: field(message, "registrationId").parse().expect("a bytes32"),
+        service: field(message, "service"),
+        subject: address(message, "subject"),
+        signed_at: number(message, "signedAt"),
+        signature: signed.signature,
     }
 }

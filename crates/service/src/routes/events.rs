@@ -32,12 +32,7 @@ pub(crate) async fn stream(
     let registration_id = super::registration_id(&id)?;
     let changes = state.changes.subscribe();
     let stopping = state.stopping.subscribe();
-    let record = state
-        .verifier
-        .store()
-        .session(registration_id)
-        .await?
-        .ok_or_else(Problem::unknown_registration)?;
+    let record = state.session(registration_id).await?;
     let watcher = Watcher {
         state,
         registration_id,

@@ -11,7 +11,7 @@ use axum::{
     Json,
 };
 use kyc_core::files::parse_json;
-use kyc_verifier::{SessionRequest, Store, Verdict};
+use kyc_verifier::{SessionRequest, Verdict};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
@@ -95,12 +95,7 @@ pub(crate) async fn show(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, Problem> {
     let registration_id = super::registration_id(&id)?;
-    let record = state
-        .verifier
-        .store()
-        .session(registration_id)
-        .await?
-        .ok_or_else(Problem::unknown_registration)?;
+    let record = state.session(registration_id).await?;
     let status = SessionStatus::of(&record, super::unix_now());
     let session = record.session;
     let view = SessionView {

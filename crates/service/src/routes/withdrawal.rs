@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, Bytes as SignatureBytes, B256};
 use axum::{
     body::Bytes,
     extract::{rejection::BytesRejection, Path, State},
@@ -11,30 +10,14 @@ use axum::{
     Json,
 };
 use kyc_core::{
-    eip712::{signing_hash, ConsentWithdrawal},
-    files::{parse_json, FormatVersion},
+    files::{parse_json, SignedConsentWithdrawal},
     signature::recover_signer,
 };
 use kyc_verifier::Store;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use crate::{app::AppState, problem::Problem};
-
-/// The body: a `ConsentWithdrawal` and the subject's signature of it, signed under
-/// the EIP-712 domain of the session's chain and registry.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignedWithdrawal {
-    #[serde(rename = "version")]
-    _version: FormatVersion,
-    registration_id: B256,
-    service: String,
-    subject: Address,
-    signed_at: u64,
-    signature: SignatureBytes,
-}
 
 /// Checks that the session's subject signed the withdrawal, then deletes the disclosed
 /// claims (the verdict stays, without them) and answers `{"deleted": true}`.
@@ -47,7 +30,7 @@ pub(crate) async fn withdraw(
     let body = super::body(body)?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| Problem::bad_request("malformed", "the body is not UTF-8"))?;
-    let withdrawal: SignedWithdrawal =
+    let withdrawal: SignedConsentWithdrawal =
         parse_json(text).map_err(|e| Problem::bad_request("malformed", e.to_string()))?;
     if withdrawal.registration_id != registration_id {
         return Err(Problem::bad_request(
@@ -55,11 +38,7 @@ pub(crate) async fn withdraw(
             "the withdrawal names another registration than the url",
         ));
     }
-    let store = state.verifier.store();
-    let record = store
-        .session(registration_id)
-        .await?
-        .ok_or_else(Problem::unknown_registration)?;
+    let record = state.session(registration_id).await?;
     let session = &record.session;
     if withdrawal.service != session.service {
         return Err(Problem::bad_request(
@@ -71,13 +50,7 @@ pub(crate) async fn withdraw(
         return Err(Problem::new(StatusCode::CONFLICT, "not_answered")
             .with_message("no consent was given under this registration"));
     };
-    let message = ConsentWithdrawal {
-        subject: withdrawal.subject,
-        registrationId: registration_id,
-        service: withdrawal.service.clone(),
-        signedAt: withdrawal.signed_at,
-    };
-    let digest = signing_hash(&message, session.chain_id, session.registry);
+    let digest = withdrawal.signing_hash(session.chain_id, session.registry);
     let signer = recover_signer(digest, &withdrawal.signature)
         .map_err(|e| Problem::bad_request("bad_signature", e.to_string()))?;
     if signer != withdrawal.subject || signer != subject {
@@ -85,7 +58,9 @@ pub(crate) async fn withdraw(
         return Err(Problem::new(StatusCode::FORBIDDEN, "signer_mismatch")
             .with_message("the withdrawal is not signed by the subject of this registration"));
     }
-    store
+    state
+        .verifier
+        .store()
         .withdraw_consent(registration_id, super::unix_now())
         .await?;
     info!(%registration_id, %subject, "consent withdrawn: disclosed claims deleted");

@@ -1,23 +1,17 @@
 //! A devnet with the subject's claims attested, a service over a fresh SQLite file on
 //! a loopback port, and the wallet side built with `kyc-core` and `kyc-wallet`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use alloy::{
-    primitives::{Bytes, B256},
-    providers::Provider,
-    signers::{local::PrivateKeySigner, SignerSync},
-};
+use alloy::{primitives::B256, signers::local::PrivateKeySigner};
 use kyc_core::{
-    claims::{Claim, ClaimSet},
-    commitment::Commitment,
-    eip712::{self, AttestRequest, ConsentWithdrawal},
+    eip712::{self, ConsentWithdrawal},
     evidence::Evidence,
     files::{Credential, FormatVersion, Submission},
-    signature::encode_signature,
 };
 use kyc_service::{ApiToken, Service, ServiceConfig};
-use kyc_test_utils::Devnet;
+use kyc_test_utils::{commitment, Devnet};
+pub(crate) use kyc_test_utils::{sign, unix_now};
 use kyc_verifier::{AnyStore, Policy, Verifier};
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -239,70 +233,22 @@ pub(crate) async fn service_on(devnet: &Devnet, url: &str, config: ServiceConfig
     Service::new(verifier, config).unwrap()
 }
 
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-pub(crate) fn sign(signer: &PrivateKeySigner, digest: B256) -> Bytes {
-    encode_signature(&signer.sign_hash_sync(&digest).unwrap())
-        .to_vec()
-        .into()
-}
-
 /// The subject (#1) asks, the certifier (#2) records Taro Yamada's claims with the
 /// evidence `document` and `face`, valid for a year; returns the credential.
 async fn attest(devnet: &Devnet) -> Credential {
-    let claim = |key: &str, value: &str| Claim {
-        key: key.to_owned(),
-        value: value.to_owned(),
-    };
-    let set = ClaimSet::new(vec![
-        claim("given_name", "Taro"),
-        claim("family_name", "Yamada"),
-        claim("birthdate", "1990-01-31"),
-        claim("nationality", "JP"),
-    ])
-    .unwrap();
-    let commitment = Commitment::new(&set).unwrap();
+    let commitment = commitment(&[
+        ("given_name", "Taro"),
+        ("family_name", "Yamada"),
+        ("birthdate", "1990-01-31"),
+        ("nationality", "JP"),
+    ]);
     let (subject, certifier) = (devnet.subject.address(), devnet.certifier.address());
-    let registry = devnet.registry_for(devnet.certifier.clone());
-    let provider = devnet.provider(devnet.owner.clone());
-    let now = provider
-        .get_block_by_number(Default::default())
-        .await
-        .unwrap()
-        .unwrap()
-        .header
-        .timestamp;
-    let request = AttestRequest {
-        subject,
-        certifier,
-        root: commitment.root(),
-        nonce: registry.nonces(subject, certifier).call().await.unwrap(),
-        deadline: now + 3600,
-    };
-    let digest = eip712::signing_hash(&request, devnet.chain_id(), devnet.registry);
     let evidence: Evidence = "document,face".parse().unwrap();
-    let receipt = registry
-        .attest(
-            subject,
-            commitment.root(),
-            evidence.bits(),
-            now + 365 * 86_400,
-            request.deadline,
-            sign(&devnet.subject, digest),
-        )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status());
-    let stored = registry
+    let receipt = devnet
+        .attest(commitment.root(), evidence.bits(), 365 * 86_400)
+        .await;
+    let stored = devnet
+        .registry_for(devnet.certifier.clone())
         .attestation(subject, certifier)
         .call()
         .await

@@ -1,7 +1,7 @@
 //! Consent withdrawals: only the session's subject may ask, and then the disclosed
 //! data is deleted while the verdict stays.
 
-use kyc_wallet::{http::ServiceClient, withdraw::SignedConsentWithdrawal};
+use kyc_wallet::{http::ServiceClient, withdraw::sign_consent_withdrawal};
 use serde_json::json;
 
 use crate::fixtures::{unix_now, TestService, FIELDS};
@@ -72,7 +72,7 @@ async fn a_withdrawal_signed_by_the_subject_deletes_the_claims() {
     );
 
     // The wallet's own withdrawal, posted by its own client.
-    let withdrawal = SignedConsentWithdrawal::sign(
+    let withdrawal = sign_consent_withdrawal(
         &service.devnet.subject,
         id,
         &service.base,

@@ -1,7 +1,5 @@
 //! A wallet on a devnet with an attested credential, and registration codes.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use alloy::{
     primitives::{B256, U256},
     providers::Provider,
@@ -11,6 +9,7 @@ use kyc_core::{
     files::{Credential, FormatVersion, Request},
     uri::RegistrationUri,
 };
+pub(crate) use kyc_test_utils::unix_now;
 use kyc_test_utils::Devnet;
 use kyc_wallet::{
     chain::RegistryClient, claims_input::normalize_claims, request::prepare_request, Wallet,
@@ -26,13 +25,6 @@ pub(crate) const CLAIMS: &str = r#"{
     "email": "hanako@zzmail.example",
     "address.locality": "Kitamurasaki"
 }"#;
-
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 /// A devnet, a wallet folder, and the registry as the subject sees it.
 pub(crate) struct Setup {

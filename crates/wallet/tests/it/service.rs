@@ -9,10 +9,9 @@ use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
 use kyc_contracts::{KycRegistry, Status};
 use kyc_core::{
     eip712::signing_hash,
-    files::{JsonFile, Submission},
+    files::{JsonFile, SignedConsentWithdrawal, Submission},
     signature::recover_signer,
 };
-use kyc_wallet::withdraw::SignedConsentWithdrawal;
 use serde_json::{json, Value};
 
 #[derive(Clone)]

@@ -5,7 +5,7 @@ use kyc_core::files::JsonFile;
 use kyc_wallet::{
     credential::{credential_status, CredentialStatus},
     http::ServiceClient,
-    withdraw::{prepare_withdraw, sign_withdraw, SignedConsentWithdrawal, WithdrawRelay},
+    withdraw::{prepare_withdraw, read_relay, sign_consent_withdrawal, sign_withdraw},
     Error,
 };
 
@@ -54,7 +54,7 @@ async fn a_relay_file_lets_the_certifier_withdraw_for_the_subject() {
     assert_eq!(value["subject"], credential.subject.to_checksum(None));
 
     // The certifier reads the file and pays the gas.
-    let read = WithdrawRelay::from_json(&text).unwrap();
+    let read = read_relay(&text).unwrap();
     let certifier = setup.certifier_registry().await;
     certifier.withdraw_by_sig(&read).await.unwrap();
     let stored = setup
@@ -121,12 +121,12 @@ async fn forged_stale_and_foreign_relay_files_are_refused() {
 
     let mut moved = relay.clone();
     moved.deadline += 1;
-    let err = WithdrawRelay::from_json(&moved.to_json().unwrap()).unwrap_err();
+    let err = read_relay(&moved.to_json().unwrap()).unwrap_err();
     assert!(err.to_string().contains("signature"), "{err}");
 
     let mut extra: serde_json::Value = serde_json::from_str(&relay.to_json().unwrap()).unwrap();
     extra["fee"] = 1.into();
-    assert!(WithdrawRelay::from_json(&extra.to_string()).is_err());
+    assert!(read_relay(&extra.to_string()).is_err());
 
     let mut elsewhere = relay.clone();
     elsewhere.chain_id += 1;
@@ -175,7 +175,7 @@ async fn a_consent_withdrawal_reaches_the_service_signed_by_the_subject() {
     .await;
     let code = setup.code(&service.origin, &["birthdate"]);
     let sign = |chain_id| {
-        SignedConsentWithdrawal::sign(
+        sign_consent_withdrawal(
             &setup.devnet.subject,
             code.registration_id,
             &service.origin,

@@ -9,7 +9,7 @@ use anyhow::bail;
 use clap::Subcommand;
 use kyc_certifier::{
     attest::Outcome,
-    files::{credential_path, read_request, request_files},
+    files::{credential_path, read_file, request_files},
     queue::{ApproveOptions, Entry, ListFilter, Queue, QueuePolicy, Selection},
 };
 use serde_json::json;
@@ -131,7 +131,7 @@ impl AddArgs {
         let chain = connect(&self.registry, &self.wallet).await?;
         let (mut queued, mut refused) = (Vec::new(), Vec::new());
         for file in files {
-            let added = match read_request(&file) {
+            let added = match read_file(&file) {
                 Ok(request) => queue.add(&chain, &request).await.map(|id| (id, request)),
                 Err(error) => Err(error),
             };

@@ -9,8 +9,10 @@ use alloy::{
 use anyhow::{bail, Context};
 use kyc_core::files::JsonFile;
 use kyc_wallet::{
-    chain::RegistryClient, http::ServiceClient, withdraw::prepare_withdraw,
-    withdraw::SignedConsentWithdrawal, Wallet,
+    chain::RegistryClient,
+    http::ServiceClient,
+    withdraw::{prepare_withdraw, sign_consent_withdrawal},
+    Wallet,
 };
 use serde_json::json;
 
@@ -147,7 +149,7 @@ impl WithdrawConsentArgs {
         let consent = log.find(self.registration_id)?;
         let signer = self.wallet.signer(&wallet)?;
         let signed_at = unix_now()?;
-        let withdrawal = SignedConsentWithdrawal::sign(
+        let withdrawal = sign_consent_withdrawal(
             &signer,
             consent.registration_id,
             &consent.service,
