@@ -46,3 +46,30 @@ pub(crate) fn parse<T: FromStr>(text: &str) -> Result<T, &'static str> {
         _ => Err("expected 0x and hex digits"),
     }
 }
+
+/// The same for an optional value: `null` when absent.
+pub mod option {
+    use std::{fmt::Display, str::FromStr};
+
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    /// Writes the value's `Display`, or `null`.
+    pub fn serialize<T: Display, S: Serializer>(
+        value: &Option<T>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => serializer.collect_str(value),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Reads `null`, or `0x` and hex digits of any case.
+    pub fn deserialize<'de, T: FromStr, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|text| super::parse(&text).map_err(D::Error::custom))
+            .transpose()
+    }
+}

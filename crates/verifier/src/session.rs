@@ -56,6 +56,7 @@ pub struct Session {
     /// The chain of the registry.
     pub chain_id: u64,
     /// The `KycRegistry` address.
+    #[serde(with = "kyc_core::hex")]
     pub registry: Address,
     /// The claim keys asked for.
     pub fields: Vec<String>,

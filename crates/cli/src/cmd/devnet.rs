@@ -63,9 +63,8 @@ impl Args {
             );
             print!("{exports}");
         }
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
+        // Ctrl-C or SIGTERM; anvil stops when `devnet` is dropped.
+        kyc_service::shutdown_signal().await;
         eprintln!("devnet: stopped");
         Ok(())
     }

@@ -33,7 +33,7 @@ async fn a_wallet_is_verified_end_to_end() {
     );
     assert_eq!(
         verdict.body["subject"],
-        json!(service.devnet.subject.address())
+        json!(service.devnet.subject.address().to_checksum(None))
     );
     assert_eq!(verdict.body["fields"], json!(FIELDS));
     let answer = verdict.body.to_string();
@@ -47,7 +47,7 @@ async fn a_wallet_is_verified_end_to_end() {
     assert_eq!(shown["verdict"]["outcome"], "approved");
     assert_eq!(
         shown["verdict"]["certifier"],
-        json!(service.devnet.certifier.address())
+        json!(service.devnet.certifier.address().to_checksum(None))
     );
     assert_eq!(
         shown["verdict"]["claims"],
