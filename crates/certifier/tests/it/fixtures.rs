@@ -10,7 +10,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use kyc_certifier::{
-    attest::AttestOptions,
+    attest::{attest_batch, AttestOptions, BatchSummary, Item},
     governance::{add_certifier, deploy_registry},
     Chain,
 };
@@ -20,6 +20,8 @@ use kyc_core::{
 };
 pub(crate) use kyc_test_utils::sign;
 use kyc_test_utils::{anvil_path, commitment, Devnet};
+
+use crate::attest::Collect;
 
 /// A chain with a registry, our certifier registered, and a connection as that certifier.
 pub(crate) struct Fixture {
@@ -171,6 +173,14 @@ pub(crate) fn person(
         ("document.issuer", "JP"),
         ("document.number", number),
     ]
+}
+
+/// Attests `request` directly, outside any queue, with the standard [`options`].
+pub(crate) async fn attest_one(chain: &Chain, request: Request) -> BatchSummary {
+    let item = Item { key: 0, request };
+    attest_batch(chain, vec![item], &options(), &mut Collect::default())
+        .await
+        .unwrap()
 }
 
 /// Evidence `document,face`, a year's validity.

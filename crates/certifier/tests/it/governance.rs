@@ -6,10 +6,7 @@ use kyc_certifier::governance::{
 };
 use kyc_contracts::Status;
 
-use crate::{
-    attest::Collect,
-    fixtures::{options, person, Fixture},
-};
+use crate::fixtures::{attest_one, person, Fixture};
 
 #[tokio::test]
 async fn certifiers_come_and_go_and_show_lists_their_attestations() {
@@ -46,18 +43,7 @@ async fn certifiers_come_and_go_and_show_lists_their_attestations() {
 
     let subject = PrivateKeySigner::random();
     let request = fixture.request(&subject, &person("Yamada", "TK1")).await;
-    let item = kyc_certifier::attest::Item {
-        key: 0,
-        request: request.clone(),
-    };
-    kyc_certifier::attest::attest_batch(
-        &fixture.chain,
-        vec![item],
-        &options(),
-        &mut Collect::default(),
-    )
-    .await
-    .unwrap();
+    attest_one(&fixture.chain, request.clone()).await;
 
     let shown = attestations_of(&fixture.chain, subject.address(), None)
         .await

@@ -4,20 +4,63 @@ use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
 use kyc_certifier::{
-    attest::Outcome,
+    attest::{BatchSummary, Outcome},
     queue::{ApproveOptions, ListFilter, Queue, QueuePolicy, RequestStatus, Selection},
     relay::revoke,
-    Error,
+    Chain, Error,
 };
 use kyc_contracts::Status;
 use kyc_core::files::{Credential, JsonFile};
 use tempfile::TempDir;
 
-use crate::fixtures::{options, person, Fixture};
+use crate::fixtures::{attest_one, options, person, Fixture};
 
 async fn open(dir: &TempDir) -> Queue {
     let path = dir.path().join("queue.db");
     Queue::open(&path, &Queue::default_key_path(&path))
+        .await
+        .unwrap()
+}
+
+/// A devnet, a scratch directory and a queue opened in it.
+async fn setup() -> (Fixture, TempDir, Queue) {
+    let fixture = Fixture::start().await;
+    let dir = TempDir::new().unwrap();
+    let queue = open(&dir).await;
+    (fixture, dir, queue)
+}
+
+/// Queues a freshly signed request by `subject` for `claims`; its queue ID.
+async fn enqueue(
+    queue: &Queue,
+    fixture: &Fixture,
+    subject: &PrivateKeySigner,
+    claims: &[(&str, &str)],
+) -> i64 {
+    let request = fixture.request(subject, claims).await;
+    queue.add(&fixture.chain, &request).await.unwrap()
+}
+
+/// Queues a request for `claims` by a new, random subject; its queue ID.
+async fn enqueue_someone(queue: &Queue, fixture: &Fixture, claims: &[(&str, &str)]) -> i64 {
+    enqueue(queue, fixture, &PrivateKeySigner::random(), claims).await
+}
+
+/// Approves `selection` with `options`, ignoring the per-request reports.
+async fn approve_with(
+    queue: &Queue,
+    chain: &Chain,
+    selection: Selection,
+    options: &ApproveOptions,
+) -> kyc_certifier::Result<BatchSummary> {
+    queue
+        .approve(chain, &selection, options, |_, _, _| {})
+        .await
+}
+
+/// Approves every pending request with the standard options.
+async fn approve_all(queue: &Queue, chain: &Chain, dir: &TempDir) -> BatchSummary {
+    approve_with(queue, chain, Selection::AllPending, &approve_options(dir))
         .await
         .unwrap()
 }
@@ -47,9 +90,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[tokio::test]
 async fn queued_requests_are_sealed_and_purged_without_a_trace() {
-    let fixture = Fixture::start().await;
-    let dir = TempDir::new().unwrap();
-    let queue = open(&dir).await;
+    let (fixture, dir, queue) = setup().await;
     let request = fixture
         .request(
             &PrivateKeySigner::random(),
@@ -116,9 +157,7 @@ async fn queued_requests_are_sealed_and_purged_without_a_trace() {
 
 #[tokio::test]
 async fn a_request_is_queued_once_and_a_refused_one_not_at_all() {
-    let fixture = Fixture::start().await;
-    let dir = TempDir::new().unwrap();
-    let queue = open(&dir).await;
+    let (fixture, _dir, queue) = setup().await;
     let subject = PrivateKeySigner::random();
     let request = fixture.request(&subject, &person("Yamada", "TK1")).await;
     let id = queue.add(&fixture.chain, &request).await.unwrap();
@@ -184,13 +223,8 @@ async fn the_key_file_must_match_the_queue() {
 
 #[tokio::test]
 async fn requests_time_out_by_waiting_or_by_deadline() {
-    let fixture = Fixture::start().await;
-    let dir = TempDir::new().unwrap();
-    let queue = open(&dir).await;
-    let waited = fixture
-        .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
-        .await;
-    let waited = queue.add(&fixture.chain, &waited).await.unwrap();
+    let (fixture, dir, queue) = setup().await;
+    let waited = enqueue_someone(&queue, &fixture, &person("Yamada", "TK1")).await;
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let short = QueuePolicy {
@@ -206,20 +240,16 @@ async fn requests_time_out_by_waiting_or_by_deadline() {
     );
 
     // The chain's clock passes the deadline before approval: timed out, nothing sent.
-    let late = fixture
-        .request(&PrivateKeySigner::random(), &person("Sato", "TK2"))
-        .await;
-    let late = queue.add(&fixture.chain, &late).await.unwrap();
+    let late = enqueue_someone(&queue, &fixture, &person("Sato", "TK2")).await;
     fixture.advance(3600).await;
-    let summary = queue
-        .approve(
-            &fixture.chain,
-            &Selection::Ids(vec![late]),
-            &approve_options(&dir),
-            |_, _, _| {},
-        )
-        .await
-        .unwrap();
+    let summary = approve_with(
+        &queue,
+        &fixture.chain,
+        Selection::Ids(vec![late]),
+        &approve_options(&dir),
+    )
+    .await
+    .unwrap();
     assert_eq!((summary.failed, summary.transactions), (1, 0));
     let entry = queue.entry(late).await.unwrap();
     assert_eq!(entry.status, RequestStatus::TimedOut);
@@ -228,9 +258,7 @@ async fn requests_time_out_by_waiting_or_by_deadline() {
 
 #[tokio::test]
 async fn approval_attests_and_writes_the_credential() {
-    let fixture = Fixture::start().await;
-    let dir = TempDir::new().unwrap();
-    let queue = open(&dir).await;
+    let (fixture, dir, queue) = setup().await;
     let subject = PrivateKeySigner::random();
     let request = fixture.request(&subject, &person("Yamada", "TK1")).await;
     let id = queue.add(&fixture.chain, &request).await.unwrap();
@@ -288,60 +316,27 @@ async fn approval_attests_and_writes_the_credential() {
             .len(),
         0
     );
-    let error = queue
-        .approve(
-            &fixture.chain,
-            &Selection::Ids(vec![id]),
-            &approve_options(&dir),
-            |_, _, _| {},
-        )
-        .await
-        .unwrap_err();
+    let error = approve_with(
+        &queue,
+        &fixture.chain,
+        Selection::Ids(vec![id]),
+        &approve_options(&dir),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, Error::NotPending { .. }), "{error}");
 }
 
 #[tokio::test]
 async fn one_identity_two_addresses_is_refused_unless_rebound() {
-    let fixture = Fixture::start().await;
-    let dir = TempDir::new().unwrap();
-    let queue = open(&dir).await;
+    let (fixture, dir, queue) = setup().await;
     let (first, second) = (PrivateKeySigner::random(), PrivateKeySigner::random());
-    let first_id = queue
-        .add(
-            &fixture.chain,
-            &fixture.request(&first, &person("Yamada", "TK1")).await,
-        )
-        .await
-        .unwrap();
-    queue
-        .approve(
-            &fixture.chain,
-            &Selection::AllPending,
-            &approve_options(&dir),
-            |_, _, _| {},
-        )
-        .await
-        .unwrap();
+    let first_id = enqueue(&queue, &fixture, &first, &person("Yamada", "TK1")).await;
+    approve_all(&queue, &fixture.chain, &dir).await;
 
     // Same passport, other name spelling, other address.
-    let second_id = queue
-        .add(
-            &fixture.chain,
-            &fixture
-                .request(&second, &person("Yamada Taro", "TK1"))
-                .await,
-        )
-        .await
-        .unwrap();
-    let summary = queue
-        .approve(
-            &fixture.chain,
-            &Selection::AllPending,
-            &approve_options(&dir),
-            |_, _, _| {},
-        )
-        .await
-        .unwrap();
+    let second_id = enqueue(&queue, &fixture, &second, &person("Yamada Taro", "TK1")).await;
+    let summary = approve_all(&queue, &fixture.chain, &dir).await;
     assert_eq!((summary.attested, summary.failed), (0, 1));
     let entry = queue.entry(second_id).await.unwrap();
     assert_eq!(entry.status, RequestStatus::Pending);
@@ -359,13 +354,7 @@ async fn one_identity_two_addresses_is_refused_unless_rebound() {
         rebind: true,
         ..approve_options(&dir)
     };
-    let summary = queue
-        .approve(
-            &fixture.chain,
-            &Selection::AllPending,
-            &rebind,
-            |_, _, _| {},
-        )
+    let summary = approve_with(&queue, &fixture.chain, Selection::AllPending, &rebind)
         .await
         .unwrap();
     assert_eq!((summary.attested, summary.failed), (1, 0));
@@ -401,57 +390,17 @@ async fn one_identity_two_addresses_is_refused_unless_rebound() {
     revoke(&fixture.chain, second.address(), "test")
         .await
         .unwrap();
-    queue
-        .add(
-            &fixture.chain,
-            &fixture.request(&third, &person("Yamada", "TK1")).await,
-        )
-        .await
-        .unwrap();
-    let summary = queue
-        .approve(
-            &fixture.chain,
-            &Selection::AllPending,
-            &approve_options(&dir),
-            |_, _, _| {},
-        )
-        .await
-        .unwrap();
+    enqueue(&queue, &fixture, &third, &person("Yamada", "TK1")).await;
+    let summary = approve_all(&queue, &fixture.chain, &dir).await;
     assert_eq!((summary.attested, summary.failed), (1, 0));
 }
 
 #[tokio::test]
 async fn two_addresses_of_one_identity_in_one_approval() {
-    let fixture = Fixture::start().await;
-    let dir = TempDir::new().unwrap();
-    let queue = open(&dir).await;
-    let first = queue
-        .add(
-            &fixture.chain,
-            &fixture
-                .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
-                .await,
-        )
-        .await
-        .unwrap();
-    let second = queue
-        .add(
-            &fixture.chain,
-            &fixture
-                .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
-                .await,
-        )
-        .await
-        .unwrap();
-    let summary = queue
-        .approve(
-            &fixture.chain,
-            &Selection::AllPending,
-            &approve_options(&dir),
-            |_, _, _| {},
-        )
-        .await
-        .unwrap();
+    let (fixture, dir, queue) = setup().await;
+    let first = enqueue_someone(&queue, &fixture, &person("Yamada", "TK1")).await;
+    let second = enqueue_someone(&queue, &fixture, &person("Yamada", "TK1")).await;
+    let summary = approve_all(&queue, &fixture.chain, &dir).await;
     assert_eq!((summary.attested, summary.failed), (1, 1));
     assert_eq!(
         queue.entry(first).await.unwrap().status,
@@ -464,30 +413,12 @@ async fn two_addresses_of_one_identity_in_one_approval() {
 
 #[tokio::test]
 async fn an_outage_leaves_requests_pending_with_the_reason() {
-    let fixture = Fixture::start().await;
-    let dir = TempDir::new().unwrap();
-    let queue = open(&dir).await;
-    let id = queue
-        .add(
-            &fixture.chain,
-            &fixture
-                .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
-                .await,
-        )
-        .await
-        .unwrap();
+    let (fixture, dir, queue) = setup().await;
+    let id = enqueue_someone(&queue, &fixture, &person("Yamada", "TK1")).await;
     let Fixture { anvil, chain, .. } = fixture;
     drop(anvil);
 
-    let summary = queue
-        .approve(
-            &chain,
-            &Selection::AllPending,
-            &approve_options(&dir),
-            |_, _, _| {},
-        )
-        .await
-        .unwrap();
+    let summary = approve_all(&queue, &chain, &dir).await;
     assert_eq!((summary.attested, summary.failed), (0, 1));
     let entry = queue.entry(id).await.unwrap();
     assert_eq!(entry.status, RequestStatus::Pending);
@@ -497,32 +428,14 @@ async fn an_outage_leaves_requests_pending_with_the_reason() {
 
 #[tokio::test]
 async fn a_registry_refusal_leaves_requests_pending_with_its_decoded_error() {
-    let fixture = Fixture::start().await;
-    let dir = TempDir::new().unwrap();
-    let queue = open(&dir).await;
-    let id = queue
-        .add(
-            &fixture.chain,
-            &fixture
-                .request(&PrivateKeySigner::random(), &person("Yamada", "TK1"))
-                .await,
-        )
-        .await
-        .unwrap();
+    let (fixture, dir, queue) = setup().await;
+    let id = enqueue_someone(&queue, &fixture, &person("Yamada", "TK1")).await;
     let as_owner = fixture.connect_as(&fixture.owner).await;
     kyc_certifier::governance::remove_certifier(&as_owner, fixture.certifier.address())
         .await
         .unwrap();
 
-    let summary = queue
-        .approve(
-            &fixture.chain,
-            &Selection::AllPending,
-            &approve_options(&dir),
-            |_, _, _| {},
-        )
-        .await
-        .unwrap();
+    let summary = approve_all(&queue, &fixture.chain, &dir).await;
     assert_eq!((summary.attested, summary.failed), (0, 1));
     let entry = queue.entry(id).await.unwrap();
     assert_eq!(entry.status, RequestStatus::Pending);
@@ -538,41 +451,14 @@ async fn a_registry_refusal_leaves_requests_pending_with_its_decoded_error() {
 
 #[tokio::test]
 async fn a_request_whose_nonce_was_used_elsewhere_is_rejected_as_stale() {
-    let fixture = Fixture::start().await;
-    let dir = TempDir::new().unwrap();
-    let queue = open(&dir).await;
+    let (fixture, dir, queue) = setup().await;
     let subject = PrivateKeySigner::random();
-    let queued = queue
-        .add(
-            &fixture.chain,
-            &fixture.request(&subject, &person("Yamada", "TK1")).await,
-        )
-        .await
-        .unwrap();
+    let queued = enqueue(&queue, &fixture, &subject, &person("Yamada", "TK1")).await;
     // The subject's other request with the same nonce is attested outside the queue.
     let other = fixture.request(&subject, &person("Yamada", "TK1")).await;
-    let mut journal = crate::attest::Collect::default();
-    kyc_certifier::attest::attest_batch(
-        &fixture.chain,
-        vec![kyc_certifier::attest::Item {
-            key: 0,
-            request: other,
-        }],
-        &options(),
-        &mut journal,
-    )
-    .await
-    .unwrap();
+    attest_one(&fixture.chain, other).await;
 
-    queue
-        .approve(
-            &fixture.chain,
-            &Selection::AllPending,
-            &approve_options(&dir),
-            |_, _, _| {},
-        )
-        .await
-        .unwrap();
+    approve_all(&queue, &fixture.chain, &dir).await;
     let entry = queue.entry(queued).await.unwrap();
     assert_eq!(entry.status, RequestStatus::Rejected);
     assert!(entry.reason.unwrap().contains("must sign a new request"));

@@ -8,23 +8,12 @@ use kyc_certifier::{
 use kyc_contracts::Status;
 use kyc_core::files::{FormatVersion, WithdrawRelay};
 
-use crate::{
-    attest::Collect,
-    fixtures::{options, person, sign, Fixture},
-};
+use crate::fixtures::{attest_one, person, sign, Fixture};
 
 async fn attested(fixture: &Fixture) -> PrivateKeySigner {
     let subject = PrivateKeySigner::random();
     let request = fixture.request(&subject, &person("Yamada", "TK1")).await;
-    let item = kyc_certifier::attest::Item { key: 0, request };
-    let summary = kyc_certifier::attest::attest_batch(
-        &fixture.chain,
-        vec![item],
-        &options(),
-        &mut Collect::default(),
-    )
-    .await
-    .unwrap();
+    let summary = attest_one(&fixture.chain, request).await;
     assert_eq!(summary.attested, 1);
     subject
 }
