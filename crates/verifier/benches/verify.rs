@@ -6,24 +6,19 @@
 //!   JSON-RPC batch (sessions unknown, so the store is only read).
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::{
-    sync::atomic::{AtomicU64, Ordering},
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use alloy::{
     primitives::{Bytes, B256},
-    signers::{local::PrivateKeySigner, SignerSync},
+    signers::local::PrivateKeySigner,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use kyc_core::{
-    claims::{Claim, ClaimSet},
     commitment::Commitment,
-    eip712::{self, AttestRequest},
     files::{FormatVersion, Submission},
-    signature::{encode_signature, recover_signer},
+    signature::recover_signer,
 };
-use kyc_test_utils::Devnet;
+use kyc_test_utils::{sign, unix_now, Devnet};
 use kyc_verifier::{inspect::inspect, store::SqliteStore, Policy, Verifier};
 
 const BATCH: usize = 100;
@@ -34,36 +29,17 @@ fn next_registration_id() -> B256 {
     B256::left_padding_from(&NEXT.fetch_add(1, Ordering::Relaxed).to_be_bytes())
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn sign(signer: &PrivateKeySigner, digest: B256) -> Bytes {
-    encode_signature(&signer.sign_hash_sync(&digest).unwrap())
-        .to_vec()
-        .into()
-}
-
 fn commitment() -> Commitment {
-    let claim = |key: &str, value: &str| Claim {
-        key: key.to_owned(),
-        value: value.to_owned(),
-    };
-    let set = ClaimSet::new(vec![
-        claim("given_name", "Taro"),
-        claim("family_name", "Yamada"),
-        claim("birthdate", "1990-01-31"),
-        claim("nationality", "JP"),
-        claim("address.country", "JP"),
-        claim("document.type", "passport"),
-        claim("document.number", "TR1234567"),
-        claim("email", "taro@example.jp"),
+    kyc_test_utils::commitment(&[
+        ("given_name", "Taro"),
+        ("family_name", "Yamada"),
+        ("birthdate", "1990-01-31"),
+        ("nationality", "JP"),
+        ("address.country", "JP"),
+        ("document.type", "passport"),
+        ("document.number", "TR1234567"),
+        ("email", "taro@example.jp"),
     ])
-    .unwrap();
-    Commitment::new(&set).unwrap()
 }
 
 /// A submission disclosing three of eight claims, signed by `signer`.
@@ -147,7 +123,7 @@ fn chain(c: &mut Criterion) {
         (devnet, verifier)
     });
     let commitment = commitment();
-    runtime.block_on(attest(&devnet, &commitment));
+    runtime.block_on(devnet.attest(commitment.root(), 1, 86_400));
     let make = |count: usize| -> Vec<Vec<u8>> {
         (0..count)
             .map(|_| {
@@ -193,34 +169,6 @@ fn chain(c: &mut Criterion) {
         )
     });
     group.finish();
-}
-
-async fn attest(devnet: &Devnet, commitment: &Commitment) {
-    let (subject, certifier) = (devnet.subject.address(), devnet.certifier.address());
-    let registry = devnet.registry_for(devnet.certifier.clone());
-    let request = AttestRequest {
-        subject,
-        certifier,
-        root: commitment.root(),
-        nonce: 0,
-        deadline: unix_now() + 3600,
-    };
-    let digest = eip712::signing_hash(&request, devnet.chain_id(), devnet.registry);
-    registry
-        .attest(
-            subject,
-            commitment.root(),
-            1,
-            unix_now() + 86_400,
-            request.deadline,
-            sign(&devnet.subject, digest),
-        )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
 }
 
 criterion_group!(benches, offline, chain);

@@ -1,25 +1,23 @@
 //! A devnet with a verifier over it, attestations signed with `kyc-core`, and
 //! submissions built and signed the way a wallet builds them.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use alloy::{
+    contract::{CallBuilder, CallDecoder},
     hex,
     primitives::{Address, Bytes, B256},
     providers::Provider,
-    signers::{local::PrivateKeySigner, SignerSync},
+    signers::local::PrivateKeySigner,
 };
 use kyc_core::{
-    claims::{Claim, ClaimSet},
     commitment::Commitment,
     eip712::{self, AttestRequest},
     evidence::Evidence,
     files::{FormatVersion, Submission},
-    signature::encode_signature,
 };
-use kyc_test_utils::Devnet;
+use kyc_test_utils::{sign, unix_now, Devnet};
 use kyc_verifier::{
-    store::SqliteStore, AnyStore, Policy, Session, SessionRequest, Store, Verdict, Verifier,
+    store::SqliteStore, AnyStore, Policy, Session, SessionRecord, SessionRequest, Store, Verdict,
+    Verifier,
 };
 use tempfile::TempDir;
 
@@ -91,36 +89,14 @@ pub(crate) async fn verifier_on<S: Store>(devnet: &Devnet, store: S) -> Verifier
         .unwrap()
 }
 
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-pub(crate) fn sign(signer: &PrivateKeySigner, digest: B256) -> Bytes {
-    encode_signature(&signer.sign_hash_sync(&digest).unwrap())
-        .to_vec()
-        .into()
-}
-
-pub(crate) fn claim(key: &str, value: &str) -> Claim {
-    Claim {
-        key: key.to_owned(),
-        value: value.to_owned(),
-    }
-}
-
 /// Taro Yamada's claims under fresh salts.
 pub(crate) fn commitment() -> Commitment {
-    let set = ClaimSet::new(vec![
-        claim("given_name", "Taro"),
-        claim("family_name", "Yamada"),
-        claim("birthdate", "1990-01-31"),
-        claim("nationality", "JP"),
+    kyc_test_utils::commitment(&[
+        ("given_name", "Taro"),
+        ("family_name", "Yamada"),
+        ("birthdate", "1990-01-31"),
+        ("nationality", "JP"),
     ])
-    .unwrap();
-    Commitment::new(&set).unwrap()
 }
 
 pub(crate) fn fields(keys: &[&str]) -> Vec<String> {
@@ -142,15 +118,9 @@ impl<S: Store> Fixture<S> {
 
     /// The subject (#1) asks, the certifier (#2) records `root` with `evidence`, valid for a year.
     pub(crate) async fn attest(&self, root: B256, evidence: Evidence) {
-        let expires_at = self.chain_time().await + 365 * 86_400;
-        self.attest_for(
-            &self.devnet.subject,
-            self.devnet.subject.address(),
-            root,
-            evidence,
-            expires_at,
-        )
-        .await;
+        self.devnet
+            .attest(root, evidence.bits(), 365 * 86_400)
+            .await;
     }
 
     /// `signer` signs an attest request for `subject` (itself, or a contract wallet it owns).
@@ -170,7 +140,7 @@ impl<S: Store> Fixture<S> {
             certifier,
             root,
             nonce,
-            deadline: self.chain_time().await + 3600,
+            deadline: self.devnet.chain_time().await + 3600,
         };
         let digest = eip712::signing_hash(&request, self.devnet.chain_id(), self.devnet.registry);
         let receipt = registry
@@ -215,6 +185,18 @@ impl<S: Store> Fixture<S> {
         submission
     }
 
+    /// The subject's honest answer to `session`, disclosing the fields it asks for, verified.
+    pub(crate) async fn answer(
+        &self,
+        session: &Session,
+        commitment: &Commitment,
+        policy: &Policy,
+    ) -> Verdict {
+        let keys: Vec<&str> = session.fields.iter().map(String::as_str).collect();
+        self.verify(&self.submission(session, commitment, &keys), policy)
+            .await
+    }
+
     pub(crate) async fn verify(&self, submission: &Submission, policy: &Policy) -> Verdict {
         self.verify_json(&to_json(submission), policy).await
     }
@@ -223,14 +205,14 @@ impl<S: Store> Fixture<S> {
         self.verifier.verify(json, policy).await.unwrap()
     }
 
-    pub(crate) async fn chain_time(&self) -> u64 {
-        let provider = self.devnet.provider(self.devnet.owner.clone());
-        let block = provider
-            .get_block_by_number(Default::default())
+    /// The stored record of the session `registration_id`.
+    pub(crate) async fn record(&self, registration_id: B256) -> SessionRecord {
+        self.verifier
+            .store()
+            .session(registration_id)
             .await
             .unwrap()
-            .unwrap();
-        block.header.timestamp
+            .unwrap()
     }
 
     /// Mines `blocks` empty blocks.
@@ -259,6 +241,11 @@ impl<S: Store> Fixture<S> {
 /// Signs the submission's consent again, after a test changed it.
 pub(crate) fn resign(submission: &mut Submission, signer: &PrivateKeySigner) {
     submission.signature = sign(signer, submission.signing_hash());
+}
+
+/// Sends a registry transaction and waits for its receipt.
+pub(crate) async fn mined<P: Provider, D: CallDecoder>(call: CallBuilder<P, D>) {
+    call.send().await.unwrap().get_receipt().await.unwrap();
 }
 
 pub(crate) fn to_json(submission: &Submission) -> Vec<u8> {

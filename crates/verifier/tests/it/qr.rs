@@ -7,7 +7,9 @@ use kyc_verifier::{
     Session, SessionRequest,
 };
 
-use crate::fixtures::{fields, unix_now, SERVICE};
+use kyc_test_utils::unix_now;
+
+use crate::fixtures::{fields, SERVICE};
 
 fn uri() -> String {
     let request = SessionRequest {

@@ -51,13 +51,7 @@ async fn race<S: Store + 'static>(fixture: Fixture<S>) {
         assert_eq!(verdict.reasons, [Reason::RegistrationUsed]);
         assert!(verdict.claims.is_empty());
     }
-    let record = fixture
-        .verifier
-        .store()
-        .session(session.registration_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = fixture.record(session.registration_id).await;
     assert_eq!(record.verdict.unwrap().outcome, Outcome::Approved);
 }
 

@@ -9,13 +9,14 @@ use alloy::{
 };
 use kyc_core::{
     claims::SaltedClaim,
-    commitment::{leaf_hash, merkle_root, Leaf},
+    commitment::{leaf_hash, merkle_root, Commitment, Leaf},
     signature::ERC6492_MAGIC,
 };
-use kyc_verifier::{Outcome, Policy, Reason, SessionRequest, Store};
+use kyc_test_utils::{sign, unix_now};
+use kyc_verifier::{store::SqliteStore, Outcome, Policy, Reason, Session, SessionRequest, Store};
 
 use crate::fixtures::{
-    commitment, evidence, fields, resign, sign, to_json, unix_now, Fixture, SERVICE,
+    commitment, evidence, fields, mined, resign, sqlite_store, to_json, Fixture, SERVICE,
 };
 
 /// A change a test makes to a submission before signing it again.
@@ -28,11 +29,7 @@ fn policy(text: &str) -> Policy {
 }
 
 /// A fixture with Taro attested (document, face) and a session asking for three fields.
-async fn attested() -> (
-    Fixture<kyc_verifier::store::SqliteStore>,
-    kyc_verifier::Session,
-    kyc_core::commitment::Commitment,
-) {
+async fn attested() -> (Fixture<SqliteStore>, Session, Commitment) {
     let fixture = Fixture::start().await;
     let commitment = commitment();
     fixture
@@ -76,13 +73,7 @@ async fn an_honest_submission_is_approved_and_uses_up_the_session() {
         .iter()
         .any(|claim| claim.key == "nationality"));
 
-    let record = fixture
-        .verifier
-        .store()
-        .session(session.registration_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = fixture.record(session.registration_id).await;
     assert!(record.used_at.is_some());
     assert_eq!(record.verdict.as_ref(), Some(&verdict));
 
@@ -176,12 +167,8 @@ async fn signer_mismatch() {
     let verdict = fixture.verify(&submission, &Policy::default()).await;
     assert_eq!(verdict.reasons, [Reason::SignerMismatch]);
     assert!(fixture
-        .verifier
-        .store()
-        .session(session.registration_id)
+        .record(session.registration_id)
         .await
-        .unwrap()
-        .unwrap()
         .used_at
         .is_none());
 }
@@ -210,8 +197,9 @@ async fn registration_expired() {
     };
     let session = fixture.verifier.open_session(request).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
-    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    let verdict = fixture
+        .answer(&session, &commitment, &Policy::default())
+        .await;
     assert_eq!(verdict.reasons, [Reason::RegistrationExpired]);
 }
 
@@ -228,13 +216,7 @@ async fn registration_used() {
     assert_eq!(verdict.reasons, [Reason::RegistrationUsed]);
     assert!(verdict.claims.is_empty());
     // The stored verdict is still the first one.
-    let record = fixture
-        .verifier
-        .store()
-        .session(session.registration_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = fixture.record(session.registration_id).await;
     assert_eq!(record.verdict.unwrap().outcome, Outcome::Approved);
 }
 
@@ -258,13 +240,7 @@ async fn wrong_service_chain_and_registry() {
         let verdict = fixture.verify(&submission, &Policy::default()).await;
         assert_eq!(verdict.reasons, [reason]);
         // Signed by the subject and bound to the registration: it is the answer.
-        let record = fixture
-            .verifier
-            .store()
-            .session(session.registration_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let record = fixture.record(session.registration_id).await;
         assert!(record.used_at.is_some(), "{reason}");
     }
 }
@@ -273,8 +249,9 @@ async fn wrong_service_chain_and_registry() {
 async fn no_attestation() {
     let fixture = Fixture::start().await;
     let session = fixture.session(&ALL_FIELDS).await;
-    let submission = fixture.submission(&session, &commitment(), &ALL_FIELDS);
-    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    let verdict = fixture
+        .answer(&session, &commitment(), &Policy::default())
+        .await;
     assert_eq!(verdict.reasons, [Reason::NoAttestation]);
     assert_eq!(verdict.attestation, None);
 }
@@ -284,8 +261,7 @@ async fn root_mismatch() {
     let (fixture, session, _) = attested().await;
     // The same claims under other salts: a root the certifier never recorded.
     let other = commitment();
-    let submission = fixture.submission(&session, &other, &ALL_FIELDS);
-    let verdict = fixture.verify(&submission, &Policy::default()).await;
+    let verdict = fixture.answer(&session, &other, &Policy::default()).await;
     assert_eq!(verdict.reasons, [Reason::RootMismatch]);
 
     // A value changed after signing: the leaves no longer give the signed root.
@@ -306,21 +282,15 @@ async fn root_mismatch() {
 async fn revoked_and_withdrawn() {
     let (fixture, session, commitment) = attested().await;
     let subject = fixture.devnet.subject.address();
-    fixture
-        .devnet
-        .registry_for(fixture.devnet.certifier.clone())
-        .revoke(subject, "document reported stolen".to_owned())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    mined(
+        fixture
+            .devnet
+            .registry_for(fixture.devnet.certifier.clone())
+            .revoke(subject, "document reported stolen".to_owned()),
+    )
+    .await;
     let verdict = fixture
-        .verify(
-            &fixture.submission(&session, &commitment, &ALL_FIELDS),
-            &Policy::default(),
-        )
+        .answer(&session, &commitment, &Policy::default())
         .await;
     assert_eq!(verdict.reasons, [Reason::Revoked]);
     assert_eq!(verdict.attestation.unwrap().status, "revoked");
@@ -328,22 +298,16 @@ async fn revoked_and_withdrawn() {
     fixture
         .attest(commitment.root(), evidence("document"))
         .await;
-    fixture
-        .devnet
-        .registry_for(fixture.devnet.subject.clone())
-        .withdraw(fixture.devnet.certifier.address())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    mined(
+        fixture
+            .devnet
+            .registry_for(fixture.devnet.subject.clone())
+            .withdraw(fixture.devnet.certifier.address()),
+    )
+    .await;
     let session = fixture.session(&ALL_FIELDS).await;
     let verdict = fixture
-        .verify(
-            &fixture.submission(&session, &commitment, &ALL_FIELDS),
-            &Policy::default(),
-        )
+        .answer(&session, &commitment, &Policy::default())
         .await;
     assert_eq!(verdict.reasons, [Reason::Withdrawn]);
 }
@@ -366,12 +330,7 @@ async fn attestation_expired_and_too_old() {
     let too_old = policy("max_attestation_age = \"1s\"");
     let session = fixture.session(&ALL_FIELDS).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let verdict = fixture
-        .verify(
-            &fixture.submission(&session, &commitment, &ALL_FIELDS),
-            &too_old,
-        )
-        .await;
+    let verdict = fixture.answer(&session, &commitment, &too_old).await;
     assert_eq!(verdict.outcome, Outcome::Review);
     assert_eq!(verdict.reasons, [Reason::AttestationTooOld]);
     assert_eq!(
@@ -385,10 +344,7 @@ async fn attestation_expired_and_too_old() {
     }
     let session = fixture.session(&ALL_FIELDS).await;
     let verdict = fixture
-        .verify(
-            &fixture.submission(&session, &commitment, &ALL_FIELDS),
-            &Policy::default(),
-        )
+        .answer(&session, &commitment, &Policy::default())
         .await;
     assert_eq!(verdict.reasons, [Reason::AttestationExpired]);
 }
@@ -397,31 +353,20 @@ async fn attestation_expired_and_too_old() {
 async fn untrusted_certifier() {
     let (fixture, session, commitment) = attested().await;
     let other = policy("trusted_certifiers = [\"0x90F79bf6EB2c4f870365E785982E1f101E93b906\"]");
-    let verdict = fixture
-        .verify(
-            &fixture.submission(&session, &commitment, &ALL_FIELDS),
-            &other,
-        )
-        .await;
+    let verdict = fixture.answer(&session, &commitment, &other).await;
     assert_eq!(verdict.reasons, [Reason::UntrustedCertifier]);
 
     // A certifier the registry removed no longer counts, whatever the policy says.
-    fixture
-        .devnet
-        .registry_for(fixture.devnet.owner.clone())
-        .removeCertifier(fixture.devnet.certifier.address())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    mined(
+        fixture
+            .devnet
+            .registry_for(fixture.devnet.owner.clone())
+            .removeCertifier(fixture.devnet.certifier.address()),
+    )
+    .await;
     let session = fixture.session(&ALL_FIELDS).await;
     let verdict = fixture
-        .verify(
-            &fixture.submission(&session, &commitment, &ALL_FIELDS),
-            &Policy::default(),
-        )
+        .answer(&session, &commitment, &Policy::default())
         .await;
     assert_eq!(verdict.reasons, [Reason::UntrustedCertifier]);
     assert_eq!(verdict.certifier_name, None);
@@ -431,12 +376,7 @@ async fn untrusted_certifier() {
 async fn insufficient_evidence() {
     let (fixture, session, commitment) = attested().await;
     let needs_address = policy("required_evidence = [\"document\", \"address\"]");
-    let verdict = fixture
-        .verify(
-            &fixture.submission(&session, &commitment, &ALL_FIELDS),
-            &needs_address,
-        )
-        .await;
+    let verdict = fixture.answer(&session, &commitment, &needs_address).await;
     assert_eq!(verdict.reasons, [Reason::InsufficientEvidence]);
 }
 
@@ -454,10 +394,7 @@ async fn missing_fields() {
     let session = fixture.session(&["given_name"]).await;
     let needs_nationality = policy("required_fields = [\"nationality\"]");
     let verdict = fixture
-        .verify(
-            &fixture.submission(&session, &commitment, &["given_name"]),
-            &needs_nationality,
-        )
+        .answer(&session, &commitment, &needs_nationality)
         .await;
     assert_eq!(verdict.reasons, [Reason::MissingFields]);
 }
@@ -519,14 +456,12 @@ async fn attestations_are_read_at_a_confirmed_block() {
         .await;
     let confirmed = policy("confirmations = 3");
     let session = fixture.session(&ALL_FIELDS).await;
-    let submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
-    let verdict = fixture.verify(&submission, &confirmed).await;
+    let verdict = fixture.answer(&session, &commitment, &confirmed).await;
     assert_eq!(verdict.reasons, [Reason::NoAttestation]);
 
     fixture.mine(3).await;
     let session = fixture.session(&ALL_FIELDS).await;
-    let submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
-    let verdict = fixture.verify(&submission, &confirmed).await;
+    let verdict = fixture.answer(&session, &commitment, &confirmed).await;
     assert_eq!(verdict.outcome, Outcome::Approved, "{:?}", verdict.reasons);
 }
 
@@ -539,7 +474,7 @@ async fn a_contract_subject_signs_through_erc1271() {
         .deploy_contract_wallet(wallet, owner.address())
         .await;
     let commitment = commitment();
-    let expires_at = fixture.chain_time().await + 86_400;
+    let expires_at = fixture.devnet.chain_time().await + 86_400;
     fixture
         .attest_for(
             owner,
@@ -619,7 +554,7 @@ async fn a_parsed_submission_gets_the_same_verdict() {
 #[tokio::test]
 async fn a_verifier_refuses_an_address_without_a_registry() {
     let fixture = Fixture::start().await;
-    let (store, _dir) = crate::fixtures::sqlite_store().await;
+    let (store, _dir) = sqlite_store().await;
     let nowhere = address!("0x000000000000000000000000000000000000dEaD");
     let error = kyc_verifier::Verifier::connect(&fixture.devnet.anvil.endpoint(), nowhere, store)
         .await
@@ -630,7 +565,7 @@ async fn a_verifier_refuses_an_address_without_a_registry() {
             .contains("no registry contract at 0x000000000000000000000000000000000000dEaD"),
         "{error}"
     );
-    let (store, _dir) = crate::fixtures::sqlite_store().await;
+    let (store, _dir) = sqlite_store().await;
     let error = kyc_verifier::Verifier::connect("not a url", nowhere, store)
         .await
         .unwrap_err();

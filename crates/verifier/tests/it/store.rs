@@ -6,7 +6,9 @@ use alloy::primitives::{address, B256};
 use kyc_core::claims::Claim;
 use kyc_verifier::{AnyStore, Outcome, Session, SessionRequest, Store, Verdict};
 
-use crate::fixtures::{fields, postgres_url, sqlite_store, unix_now, SERVICE};
+use kyc_test_utils::unix_now;
+
+use crate::fixtures::{fields, postgres_url, sqlite_store, SERVICE};
 
 fn session() -> Session {
     let request = SessionRequest::new(SERVICE, fields(&["family_name", "given_name"]));
