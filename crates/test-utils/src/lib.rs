@@ -3,13 +3,14 @@
 
 use std::{
     path::PathBuf,
+    sync::atomic::{AtomicU64, Ordering},
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use alloy::{
     network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
-    primitives::{Address, Bytes, B256},
+    primitives::{Address, Bytes, B256, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::TransactionReceipt,
     signers::{local::PrivateKeySigner, SignerSync},
@@ -19,8 +20,14 @@ use kyc_core::{
     claims::{Claim, ClaimSet},
     commitment::Commitment,
     eip712::{signing_hash, AttestRequest},
+    evidence::Evidence,
+    files::{Credential, FormatVersion, Request},
     signature::encode_signature,
+    uri::RegistrationUri,
 };
+
+/// Registration codes made so far, so that each gets its own ID.
+static CODES: AtomicU64 = AtomicU64::new(0);
 
 /// The name the devnet certifier is registered under.
 pub const CERTIFIER_NAME: &str = "Demo Certification Body";
@@ -179,6 +186,65 @@ impl Devnet {
             .unwrap();
         assert!(receipt.status());
         receipt
+    }
+
+    /// The certifier attests a signed request (evidence document and face, valid a year)
+    /// and issues its credential, as a certification body would.
+    pub async fn issue_credential(&self, request: &Request) -> Credential {
+        let registry = self.registry_for(self.certifier.clone());
+        let evidence = Evidence::DOCUMENT | Evidence::FACE;
+        let receipt = registry
+            .attest(
+                request.subject,
+                request.root,
+                evidence.bits(),
+                unix_now() + 365 * 86_400,
+                request.deadline,
+                request.signature.clone(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(receipt.status());
+        let stored = registry
+            .attestation(request.subject, request.certifier)
+            .call()
+            .await
+            .unwrap();
+        Credential {
+            version: FormatVersion,
+            chain_id: request.chain_id,
+            registry: request.registry,
+            subject: request.subject,
+            certifier: request.certifier,
+            claims: request.claims.clone(),
+            root: request.root,
+            evidence,
+            issued_at: stored.issuedAt,
+            expires_at: stored.expiresAt,
+            tx_hash: receipt.transaction_hash,
+            block_number: receipt.block_number.unwrap(),
+        }
+    }
+
+    /// A registration code of `service` for this chain and registry, asking for `fields`
+    /// and valid for ten minutes; its registration ID differs between calls.
+    pub fn registration_code(&self, service: &str, fields: &[&str]) -> RegistrationUri {
+        RegistrationUri {
+            registration_id: B256::from(
+                U256::from(unix_now()) << 64 | U256::from(CODES.fetch_add(1, Ordering::Relaxed)),
+            ),
+            service: service.to_owned(),
+            name: "Ticket Shop".to_owned(),
+            callback: format!("{service}/v1/sessions/rid/submission"),
+            chain_id: self.chain_id(),
+            registry: self.registry,
+            fields: fields.iter().map(|field| (*field).to_owned()).collect(),
+            expires_at: unix_now() + 600,
+        }
     }
 }
 

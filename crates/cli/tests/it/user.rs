@@ -8,11 +8,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use alloy::primitives::{B256, U256};
+use alloy::primitives::B256;
 use axum::{http::StatusCode, routing::post, Json, Router};
 use kyc_core::{
-    evidence::Evidence,
-    files::{Credential, FormatVersion, JsonFile, Request, Submission},
+    files::{JsonFile, Request, Submission},
     signature::recover_signer,
     uri::RegistrationUri,
 };
@@ -115,42 +114,7 @@ impl Person {
 
     /// The certifier attests the request and writes the credential file.
     async fn attest(&self, request: &Request) -> PathBuf {
-        let registry = self.devnet.registry_for(self.devnet.certifier.clone());
-        let evidence = Evidence::DOCUMENT | Evidence::FACE;
-        let receipt = registry
-            .attest(
-                request.subject,
-                request.root,
-                evidence.bits(),
-                unix_now() + 365 * 86_400,
-                request.deadline,
-                request.signature.clone(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        let stored = registry
-            .attestation(request.subject, request.certifier)
-            .call()
-            .await
-            .unwrap();
-        let credential = Credential {
-            version: FormatVersion,
-            chain_id: request.chain_id,
-            registry: request.registry,
-            subject: request.subject,
-            certifier: request.certifier,
-            claims: request.claims.clone(),
-            root: request.root,
-            evidence,
-            issued_at: stored.issuedAt,
-            expires_at: stored.expiresAt,
-            tx_hash: receipt.transaction_hash,
-            block_number: receipt.block_number.unwrap(),
-        };
+        let credential = self.devnet.issue_credential(request).await;
         self.write("credential.json", &credential.to_json().unwrap())
     }
 
@@ -161,16 +125,7 @@ impl Person {
     }
 
     fn code(&self, service: &str, fields: &[&str]) -> RegistrationUri {
-        RegistrationUri {
-            registration_id: B256::from(U256::from(unix_now()) << 64 | U256::from(fields.len())),
-            service: service.to_owned(),
-            name: "Ticket Shop".to_owned(),
-            callback: format!("{service}/v1/sessions/rid/submission"),
-            chain_id: self.devnet.chain_id(),
-            registry: self.devnet.registry,
-            fields: fields.iter().map(|field| (*field).to_owned()).collect(),
-            expires_at: unix_now() + 600,
-        }
+        self.devnet.registration_code(service, fields)
     }
 }
 

@@ -1,12 +1,8 @@
 //! A wallet on a devnet with an attested credential, and registration codes.
 
-use alloy::{
-    primitives::{B256, U256},
-    providers::Provider,
-};
+use alloy::providers::Provider;
 use kyc_core::{
-    evidence::Evidence,
-    files::{Credential, FormatVersion, Request},
+    files::{Credential, Request},
     uri::RegistrationUri,
 };
 pub(crate) use kyc_test_utils::unix_now;
@@ -79,43 +75,7 @@ impl Setup {
 
     /// The certifier attests a request on chain and issues the credential.
     pub(crate) async fn attest(&self, request: &Request) -> Credential {
-        let registry = self.devnet.registry_for(self.devnet.certifier.clone());
-        let evidence = Evidence::DOCUMENT | Evidence::FACE;
-        let receipt = registry
-            .attest(
-                request.subject,
-                request.root,
-                evidence.bits(),
-                unix_now() + 365 * 86_400,
-                request.deadline,
-                request.signature.clone(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status());
-        let stored = registry
-            .attestation(request.subject, request.certifier)
-            .call()
-            .await
-            .unwrap();
-        Credential {
-            version: FormatVersion,
-            chain_id: request.chain_id,
-            registry: request.registry,
-            subject: request.subject,
-            certifier: request.certifier,
-            claims: request.claims.clone(),
-            root: request.root,
-            evidence,
-            issued_at: stored.issuedAt,
-            expires_at: stored.expiresAt,
-            tx_hash: receipt.transaction_hash,
-            block_number: receipt.block_number.unwrap(),
-        }
+        self.devnet.issue_credential(request).await
     }
 
     /// A request, attested, imported: the wallet holds a live credential.
@@ -128,16 +88,7 @@ impl Setup {
 
     /// A registration code of `service` asking for `fields`, valid for ten minutes.
     pub(crate) fn code(&self, service: &str, fields: &[&str]) -> RegistrationUri {
-        RegistrationUri {
-            registration_id: B256::from(U256::from(unix_now()) << 128 | U256::from(fields.len())),
-            service: service.to_owned(),
-            name: "Ticket Shop".to_owned(),
-            callback: format!("{service}/v1/sessions/rid/submission"),
-            chain_id: self.devnet.chain_id(),
-            registry: self.devnet.registry,
-            fields: fields.iter().map(|field| (*field).to_owned()).collect(),
-            expires_at: unix_now() + 600,
-        }
+        self.devnet.registration_code(service, fields)
     }
 
     /// Mines a block `seconds` later, so chain time moves on.
