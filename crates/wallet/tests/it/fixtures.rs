@@ -2,13 +2,14 @@
 
 use alloy::providers::Provider;
 use kyc_core::{
-    files::{Credential, Request},
+    files::{Credential, Request, WithdrawRelay},
     uri::RegistrationUri,
 };
 pub(crate) use kyc_test_utils::unix_now;
 use kyc_test_utils::Devnet;
 use kyc_wallet::{
-    chain::RegistryClient, claims_input::normalize_claims, request::prepare_request, Wallet,
+    chain::RegistryClient, claims_input::normalize_claims, request::prepare_request,
+    withdraw::prepare_withdraw, Wallet,
 };
 use tempfile::TempDir;
 
@@ -76,6 +77,21 @@ impl Setup {
     /// The certifier attests a request on chain and issues the credential.
     pub(crate) async fn attest(&self, request: &Request) -> Credential {
         self.devnet.issue_credential(request).await
+    }
+
+    /// The subject signs a withdrawal of `credential`'s attestation, void after `deadline`.
+    pub(crate) async fn withdrawal(
+        &self,
+        credential: &Credential,
+        deadline: u64,
+    ) -> kyc_wallet::Result<WithdrawRelay> {
+        prepare_withdraw(
+            &self.registry,
+            &self.devnet.subject,
+            credential.certifier,
+            deadline,
+        )
+        .await
     }
 
     /// A request, attested, imported: the wallet holds a live credential.

@@ -5,7 +5,7 @@ use kyc_core::files::JsonFile;
 use kyc_wallet::{
     credential::{credential_status, CredentialStatus},
     http::ServiceClient,
-    withdraw::{prepare_withdraw, read_relay, sign_consent_withdrawal, sign_withdraw},
+    withdraw::{read_relay, sign_consent_withdrawal, sign_withdraw},
     Error,
 };
 
@@ -18,14 +18,10 @@ use crate::{
 async fn a_relay_file_lets_the_certifier_withdraw_for_the_subject() {
     let setup = Setup::start().await;
     let credential = setup.credential().await;
-    let relay = prepare_withdraw(
-        &setup.registry,
-        &setup.devnet.subject,
-        credential.certifier,
-        unix_now() + 3600,
-    )
-    .await
-    .unwrap();
+    let relay = setup
+        .withdrawal(&credential, unix_now() + 3600)
+        .await
+        .unwrap();
     assert_eq!(relay.nonce, 1);
 
     let text = relay.to_json().unwrap();
@@ -74,14 +70,10 @@ async fn a_relay_file_lets_the_certifier_withdraw_for_the_subject() {
     let err = certifier.withdraw_by_sig(&read).await.unwrap_err();
     assert!(matches!(err, Error::Revert(_)), "{err}");
     // And the wallet refuses to sign a withdrawal of nothing.
-    let err = prepare_withdraw(
-        &setup.registry,
-        &setup.devnet.subject,
-        credential.certifier,
-        unix_now() + 60,
-    )
-    .await
-    .unwrap_err();
+    let err = setup
+        .withdrawal(&credential, unix_now() + 60)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("nothing to withdraw"), "{err}");
 }
 
@@ -89,14 +81,10 @@ async fn a_relay_file_lets_the_certifier_withdraw_for_the_subject() {
 async fn the_subject_can_send_the_withdrawal_itself() {
     let setup = Setup::start().await;
     let credential = setup.credential().await;
-    let relay = prepare_withdraw(
-        &setup.registry,
-        &setup.devnet.subject,
-        credential.certifier,
-        unix_now() + 3600,
-    )
-    .await
-    .unwrap();
+    let relay = setup
+        .withdrawal(&credential, unix_now() + 3600)
+        .await
+        .unwrap();
     setup.registry.withdraw_by_sig(&relay).await.unwrap();
     assert_eq!(
         credential_status(&credential, &setup.registry)
@@ -110,14 +98,10 @@ async fn the_subject_can_send_the_withdrawal_itself() {
 async fn forged_stale_and_foreign_relay_files_are_refused() {
     let setup = Setup::start().await;
     let credential = setup.credential().await;
-    let relay = prepare_withdraw(
-        &setup.registry,
-        &setup.devnet.subject,
-        credential.certifier,
-        unix_now() + 3600,
-    )
-    .await
-    .unwrap();
+    let relay = setup
+        .withdrawal(&credential, unix_now() + 3600)
+        .await
+        .unwrap();
 
     let mut moved = relay.clone();
     moved.deadline += 1;
@@ -153,14 +137,10 @@ async fn forged_stale_and_foreign_relay_files_are_refused() {
         "{err}"
     );
 
-    let err = prepare_withdraw(
-        &setup.registry,
-        &setup.devnet.subject,
-        credential.certifier,
-        unix_now() - 10,
-    )
-    .await
-    .unwrap_err();
+    let err = setup
+        .withdrawal(&credential, unix_now() - 10)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::DeadlinePassed { .. }), "{err}");
 }
 
