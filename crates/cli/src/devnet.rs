@@ -39,6 +39,9 @@ impl Devnet {
     pub(crate) async fn start(options: &AnvilOptions) -> anyhow::Result<Self> {
         let mut anvil = Anvil::at(anvil_path());
         if let Some(port) = options.port {
+            // anvil would only report a bind failure as a spawn timeout.
+            std::net::TcpListener::bind(("127.0.0.1", port))
+                .with_context(|| format!("port {port} is in use: choose another with --port"))?;
             anvil = anvil.port(port);
         }
         if let Some(seconds) = options.block_time {

@@ -323,3 +323,21 @@ fn demo_runs_the_story_and_shows_each_refusal() {
     // The demo discloses three values and no others reach the bank's output lines.
     assert!(!text.contains("TR1234567"));
 }
+
+#[test]
+fn devnet_refuses_a_port_in_use_in_one_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = kyc()
+        .env("KYC_ANVIL", kyc_test_utils::anvil_path())
+        .args(["devnet", "--port", &port])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.contains(&format!("port {port} is in use")),
+        "{message}"
+    );
+}
