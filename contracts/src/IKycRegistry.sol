@@ -95,10 +95,12 @@ interface IKycRegistry {
     /// @notice Revokes the caller's active attestation of `subject`.
     function revoke(address subject, string calldata reason) external;
 
-    /// @notice Withdraws the caller's active attestation by `certifier`.
+    /// @notice Withdraws the caller's active attestation by `certifier`. Uses up the pair's nonce, as
+    /// `withdrawBySig` does, so no request signed before it can revive the attestation.
     function withdraw(address certifier) external;
 
-    /// @notice Withdraws for `subject`, who signed an EIP-712 `Withdraw`; anyone may relay it.
+    /// @notice Withdraws for `subject`, who signed an EIP-712 `Withdraw`; anyone may relay it. Uses up the
+    /// pair's nonce.
     function withdrawBySig(address subject, address certifier, uint64 deadline, bytes calldata signature) external;
 
     /// @notice The attestation of `subject` by `certifier`.

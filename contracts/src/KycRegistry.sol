@@ -104,7 +104,6 @@ contract KycRegistry is IKycRegistry, Ownable2Step, EIP712 {
         _checkSignature(
             subject, keccak256(abi.encode(WITHDRAW_TYPEHASH, subject, certifier, nonce, deadline)), signature
         );
-        _records[subject][certifier].nonce = nonce + 1;
         _withdraw(subject, certifier);
     }
 
@@ -167,10 +166,12 @@ contract KycRegistry is IKycRegistry, Ownable2Step, EIP712 {
         emit Attested(subject, msg.sender, root, evidence, expiresAt);
     }
 
+    /// @dev Uses up the pair's nonce, so no request signed before the withdrawal can revive the attestation.
     function _withdraw(address subject, address certifier) private {
         Record storage record = _records[subject][certifier];
         if (record.status != Status.Active) revert NotActive(subject, certifier);
         record.status = Status.Withdrawn;
+        ++record.nonce;
         emit Withdrawn(subject, certifier);
     }
 

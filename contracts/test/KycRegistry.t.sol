@@ -279,7 +279,8 @@ contract KycRegistryTest is KycRegistryBase {
         registry.withdraw(certifier);
         _attestAs(certifier, SUBJECT_KEY, subject, ROOT, DOCUMENT);
         _assertStatus(subject, certifier, IKycRegistry.Status.Active);
-        vm.assertEq(registry.nonces(subject, certifier), 3);
+        // Three attestations and the withdrawal.
+        vm.assertEq(registry.nonces(subject, certifier), 4);
     }
 
     function test_Attest_SameSubjectByTwoCertifiers() public {
@@ -713,7 +714,20 @@ contract KycRegistryTest is KycRegistryBase {
         registry.withdraw(certifier);
         _assertStatus(subject, certifier, IKycRegistry.Status.Withdrawn);
         vm.assertFalse(registry.isVerified(subject, certifier, 0));
-        vm.assertEq(registry.nonces(subject, certifier), 1);
+        vm.assertEq(registry.nonces(subject, certifier), 2);
+    }
+
+    /// @dev A direct withdrawal uses up the nonce as a signed one does, so a request the subject signed
+    /// before it cannot revive the attestation.
+    function test_Withdraw_CancelsPendingRequest() public {
+        _attest();
+        bytes memory pending = _signAttest(SUBJECT_KEY, subject, certifier, OTHER_ROOT, 1, DEADLINE);
+        vm.prank(subject);
+        registry.withdraw(certifier);
+        vm.prank(certifier);
+        vm.expectRevert(_invalidSignature(subject));
+        registry.attest(subject, OTHER_ROOT, DOCUMENT, EXPIRES_AT, DEADLINE, pending);
+        _assertStatus(subject, certifier, IKycRegistry.Status.Withdrawn);
     }
 
     function test_Withdraw_FromRemovedCertifier() public {
@@ -1150,7 +1164,10 @@ contract KycRegistryTest is KycRegistryBase {
                 if (status != IKycRegistry.Status.Active) vm.expectRevert(_notActive(subject, certifier));
                 vm.prank(subject);
                 registry.withdraw(certifier);
-                if (status == IKycRegistry.Status.Active) status = IKycRegistry.Status.Withdrawn;
+                if (status == IKycRegistry.Status.Active) {
+                    status = IKycRegistry.Status.Withdrawn;
+                    ++nonce;
+                }
             } else if (action == 3) {
                 bytes memory signature = _signWithdraw(SUBJECT_KEY, subject, certifier, nonce, deadline_);
                 if (status != IKycRegistry.Status.Active) vm.expectRevert(_notActive(subject, certifier));
