@@ -17,4 +17,4 @@ pub use policy::Policy;
 pub use session::{Session, SessionRequest};
 pub use store::{AnyStore, SessionRecord, Store};
 pub use verdict::{AttestationInfo, Outcome, Reason, Verdict};
-pub use verifier::Verifier;
+pub use verifier::{Judged, Verifier};

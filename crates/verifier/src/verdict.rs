@@ -171,6 +171,16 @@ impl Verdict {
         self.outcome == Outcome::Approved
     }
 
+    /// The verdict on an answer whose session another answer used up first: rejected
+    /// as `registration_used`, without claims.
+    pub(crate) fn lose_registration(&mut self) {
+        self.reasons.push(Reason::RegistrationUsed);
+        self.reasons.sort_unstable();
+        self.reasons.dedup();
+        self.outcome = Outcome::Rejected;
+        self.claims.clear();
+    }
+
     /// The verdict without claim values: what remains after deletion.
     pub fn without_claims(mut self) -> Self {
         if !self.claims.is_empty() {

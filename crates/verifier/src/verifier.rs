@@ -1,7 +1,7 @@
 //! The verifier: opens sessions and turns submissions into verdicts.
 
 use alloy::{
-    primitives::Address,
+    primitives::{Address, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
 use kyc_core::{claims::Claim, files::Submission};
@@ -100,6 +100,17 @@ impl<S: Store> Verifier<S> {
     }
 
     async fn judge(&self, inspections: Vec<Inspection>, policy: &Policy) -> Result<Vec<Verdict>> {
+        let judged = self.judge_many(inspections, policy).await?;
+        self.record(judged).await
+    }
+
+    /// Verdicts on inspected submissions once the store and the chain have answered,
+    /// before any session is used up (see [`record`](Self::record)).
+    pub async fn judge_many(
+        &self,
+        inspections: Vec<Inspection>,
+        policy: &Policy,
+    ) -> Result<Vec<Judged>> {
         let ids: Vec<_> = inspections
             .iter()
             .filter_map(|inspection| Some(inspection.submission.as_ref()?.registration_id))
@@ -133,16 +144,19 @@ impl<S: Store> Verifier<S> {
         let now = unix_now()?;
 
         let mut answers = answers.into_iter();
-        let mut verdicts = Vec::with_capacity(inspections.len());
+        let mut judged = Vec::with_capacity(inspections.len());
         for (inspection, record) in inspections.into_iter().zip(records) {
             let Some(submission) = &inspection.submission else {
-                verdicts.push(unreadable(now));
+                judged.push(Judged {
+                    verdict: unreadable(now),
+                    uses_up_session: false,
+                });
                 continue;
             };
             let answer = answers.next().ok_or_else(|| {
                 Error::Rpc("the chain answered fewer queries than asked".to_owned())
             })?;
-            let judged = Judgement {
+            let verdict = Judgement {
                 inspection: &inspection,
                 submission,
                 record: record.as_ref(),
@@ -154,35 +168,37 @@ impl<S: Store> Verifier<S> {
                 block,
             }
             .verdict();
-            verdicts.push(self.record_answer(judged, record.as_ref()).await?);
+            judged.push(verdict);
         }
-        Ok(verdicts)
+        Ok(judged)
     }
 
-    /// Uses up the session with an authentic answer's verdict; the loser of a race
-    /// learns the registration is used.
-    async fn record_answer(
-        &self,
-        judged: Judged,
-        record: Option<&SessionRecord>,
-    ) -> Result<Verdict> {
-        let Judged {
-            mut verdict,
-            authentic,
-        } = judged;
-        let unused = record.is_some_and(|record| record.used_at.is_none());
-        if authentic && unused {
-            if let Some(id) = verdict.registration_id {
-                if !self.store.consume(id, &verdict).await? {
-                    verdict.reasons.push(Reason::RegistrationUsed);
-                    verdict.reasons.sort_unstable();
-                    verdict.reasons.dedup();
-                    verdict.outcome = Outcome::Rejected;
-                    verdict.claims.clear();
-                }
+    /// Records judged answers: the sessions their authentic answers use up are marked
+    /// used with their verdicts, all in one transaction of the store. An answer that
+    /// loses its session to an earlier one (in the batch, or from another process) is
+    /// rejected as `registration_used`. Verdicts come in the order of `judged`.
+    pub async fn record(&self, judged: Vec<Judged>) -> Result<Vec<Verdict>> {
+        let winners: Vec<(usize, B256)> = judged
+            .iter()
+            .enumerate()
+            .filter(|(_, judged)| judged.uses_up_session)
+            .filter_map(|(index, judged)| Some((index, judged.verdict.registration_id?)))
+            .collect();
+        let answers: Vec<(B256, &Verdict)> = winners
+            .iter()
+            .map(|&(index, id)| (id, &judged[index].verdict))
+            .collect();
+        let used = match answers.is_empty() {
+            true => Vec::new(),
+            false => self.store.consume_many(&answers).await?,
+        };
+        let mut verdicts: Vec<Verdict> = judged.into_iter().map(|judged| judged.verdict).collect();
+        for (&(index, _), used) in winners.iter().zip(used) {
+            if !used {
+                verdicts[index].lose_registration();
             }
         }
-        Ok(verdict)
+        Ok(verdicts)
     }
 }
 
@@ -238,10 +254,19 @@ fn unreadable(now: u64) -> Verdict {
     }
 }
 
-/// A verdict, and whether the answer was authentic (so may use up the session).
-struct Judged {
+/// A verdict reached but not yet recorded: [`Verifier::record`] uses up the session
+/// when the answer is authentic and the session was unused when read.
+#[derive(Clone, Debug)]
+pub struct Judged {
     verdict: Verdict,
-    authentic: bool,
+    uses_up_session: bool,
+}
+
+impl Judged {
+    /// The verdict, as it stands unless another answer wins the session first.
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
 }
 
 /// Everything known about one submission once the store and the chain have answered.
@@ -280,6 +305,7 @@ impl Judgement<'_> {
         };
         let certifier_name =
             Some(self.answer.certifier_name.clone()).filter(|name| !name.is_empty());
+        let unused = self.record.is_some_and(|record| record.used_at.is_none());
         Judged {
             verdict: Verdict {
                 outcome,
@@ -298,7 +324,7 @@ impl Judgement<'_> {
                 claims_deleted: false,
                 verified_at: self.now,
             },
-            authentic,
+            uses_up_session: authentic && unused,
         }
     }
 

@@ -1,8 +1,9 @@
 //! Where sessions, verdicts and disclosed claims are kept: one [`Store`] trait,
 //! SQLite (the default, embedded) and PostgreSQL (feature `postgres`).
 //!
-//! A session is answered once: [`Store::consume`] marks it used and stores the
-//! verdict in one atomic statement, so of two concurrent answers exactly one wins.
+//! A session is answered once: [`Store::consume_many`] marks sessions used and stores
+//! their verdicts in one transaction, each with an atomic conditional update, so of two
+//! concurrent answers exactly one wins.
 
 use std::{future::Future, time::Duration};
 
@@ -60,6 +61,15 @@ pub trait Store: Send + Sync {
         registration_id: B256,
         verdict: &Verdict,
     ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// [`consume`](Store::consume) for many answers in one transaction (one commit, one
+    /// sync to disk). Returns, in their order, whether each answer used up its session;
+    /// of two answers to one registration, in the batch or racing another process, only
+    /// the first to commit does. Nothing is written when it fails.
+    fn consume_many(
+        &self,
+        answers: &[(B256, &Verdict)],
+    ) -> impl Future<Output = Result<Vec<bool>>> + Send;
 
     /// Deletes the disclosed claims of a registration (the person withdrew consent);
     /// the verdict stays, without claim values. Returns whether there were any.
@@ -146,6 +156,10 @@ impl Store for AnyStore {
 
     async fn consume(&self, registration_id: B256, verdict: &Verdict) -> Result<bool> {
         delegate!(self, store => store.consume(registration_id, verdict))
+    }
+
+    async fn consume_many(&self, answers: &[(B256, &Verdict)]) -> Result<Vec<bool>> {
+        delegate!(self, store => store.consume_many(answers))
     }
 
     async fn delete_disclosed(&self, registration_id: B256) -> Result<bool> {

@@ -250,15 +250,38 @@ macro_rules! impl_store {
                 registration_id: alloy::primitives::B256,
                 verdict: &$crate::Verdict,
             ) -> $crate::Result<bool> {
-                let values = rows::VerdictValues::new(registration_id, verdict)?;
-                let done = sqlx::query(rows::CONSUME)
-                    .bind(registration_id.to_string())
-                    .bind(values.used_at)
-                    .bind(values.verdict)
-                    .bind(values.claims)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected() == 1)
+                let used = self.consume_many(&[(registration_id, verdict)]).await?;
+                Ok(used.first().copied().unwrap_or_default())
+            }
+
+            /// Rows are updated in registration ID order, so two transactions over the same
+            /// sessions cannot deadlock; answers to one registration keep their order, so the
+            /// first of them wins. The verdicts are serialised before the transaction begins.
+            async fn consume_many(
+                &self,
+                answers: &[(alloy::primitives::B256, &$crate::Verdict)],
+            ) -> $crate::Result<Vec<bool>> {
+                let mut order: Vec<usize> = (0..answers.len()).collect();
+                order.sort_by_key(|&index| answers[index].0);
+                let mut rows = Vec::with_capacity(answers.len());
+                for &index in &order {
+                    let (id, verdict) = answers[index];
+                    rows.push((index, id, rows::VerdictValues::new(id, verdict)?));
+                }
+                let mut used = vec![false; answers.len()];
+                let mut transaction = self.pool.begin().await?;
+                for (index, id, values) in rows {
+                    let done = sqlx::query(rows::CONSUME)
+                        .bind(id.to_string())
+                        .bind(values.used_at)
+                        .bind(values.verdict)
+                        .bind(values.claims)
+                        .execute(&mut *transaction)
+                        .await?;
+                    used[index] = done.rows_affected() == 1;
+                }
+                transaction.commit().await?;
+                Ok(used)
             }
 
             async fn delete_disclosed(

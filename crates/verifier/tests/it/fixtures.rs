@@ -28,6 +28,8 @@ pub(crate) const SERVICE: &str = "https://bank.example";
 pub(crate) struct Fixture<S> {
     pub(crate) devnet: Devnet,
     pub(crate) verifier: Verifier<S>,
+    /// The store's database, for a second verifier over it.
+    pub(crate) database_url: String,
     _dir: Option<TempDir>,
 }
 
@@ -35,11 +37,14 @@ impl Fixture<SqliteStore> {
     /// A devnet and a verifier over a fresh SQLite file.
     pub(crate) async fn start() -> Self {
         let devnet = Devnet::start().await;
-        let (store, dir) = sqlite_store().await;
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = sqlite_url(&dir);
+        let store = SqliteStore::connect(&database_url).await.unwrap();
         let verifier = verifier_on(&devnet, store).await;
         Self {
             devnet,
             verifier,
+            database_url,
             _dir: Some(dir),
         }
     }
@@ -56,6 +61,7 @@ impl Fixture<AnyStore> {
         Some(Self {
             devnet,
             verifier,
+            database_url: url,
             _dir: None,
         })
     }
@@ -64,8 +70,11 @@ impl Fixture<AnyStore> {
 /// A fresh SQLite store in a temp dir (dropping the dir deletes it).
 pub(crate) async fn sqlite_store() -> (SqliteStore, TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("kyc.db").display());
-    (SqliteStore::connect(&url).await.unwrap(), dir)
+    (SqliteStore::connect(&sqlite_url(&dir)).await.unwrap(), dir)
+}
+
+fn sqlite_url(dir: &TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("kyc.db").display())
 }
 
 /// `KYC_TEST_POSTGRES_URL`, or `None` after printing that the PostgreSQL test is skipped.
@@ -203,6 +212,13 @@ impl<S: Store> Fixture<S> {
 
     pub(crate) async fn verify_json(&self, json: &[u8], policy: &Policy) -> Verdict {
         self.verifier.verify(json, policy).await.unwrap()
+    }
+
+    /// Another verifier over the same chain and database, with connections of its own,
+    /// as a second process of the service would have.
+    pub(crate) async fn second_verifier(&self) -> Verifier<AnyStore> {
+        let store = AnyStore::connect(&self.database_url).await.unwrap();
+        verifier_on(&self.devnet, store).await
     }
 
     /// The stored record of the session `registration_id`.

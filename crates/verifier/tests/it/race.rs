@@ -1,9 +1,11 @@
 //! Single use under real concurrency: many honest answers to one session at the
-//! same moment, on both stores; exactly one is approved.
+//! same moment, and two verifiers (as two processes would) answering the same batch
+//! of sessions at once, on both stores; exactly one answer per session is approved.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
-use kyc_verifier::{Outcome, Policy, Reason, Store};
+use alloy::primitives::B256;
+use kyc_verifier::{Outcome, Policy, Reason, Store, Verdict};
 
 use crate::fixtures::{commitment, evidence, to_json, Fixture};
 
@@ -53,6 +55,90 @@ async fn race<S: Store + 'static>(fixture: Fixture<S>) {
     }
     let record = fixture.record(session.registration_id).await;
     assert_eq!(record.verdict.unwrap().outcome, Outcome::Approved);
+}
+
+/// Sessions answered in each batch.
+const BATCH: usize = 40;
+
+/// Two verifiers with connections of their own verify the same sessions in batches at
+/// once, each with its own signed answers, the second in reverse order; each batch also
+/// answers its first session twice. Exactly one answer per session is approved, and the
+/// store holds that verdict.
+async fn race_batches<S: Store + 'static>(fixture: Fixture<S>) {
+    let commitment = commitment();
+    fixture
+        .attest(commitment.root(), evidence("document"))
+        .await;
+    let mut sessions = Vec::with_capacity(BATCH);
+    for _ in 0..BATCH {
+        sessions.push(fixture.session(&["given_name"]).await);
+    }
+    let batch = |reverse: bool| -> Vec<Vec<u8>> {
+        let mut answers: Vec<Vec<u8>> = sessions
+            .iter()
+            .chain(&sessions[..1])
+            .map(|session| to_json(&fixture.submission(session, &commitment, &["given_name"])))
+            .collect();
+        if reverse {
+            answers.reverse();
+        }
+        answers
+    };
+    let (first, second) = (batch(false), batch(true));
+    let other = fixture.second_verifier().await;
+    let barrier = tokio::sync::Barrier::new(2);
+    let policy = Policy::default();
+    let (mine, theirs) = tokio::join!(
+        async {
+            barrier.wait().await;
+            fixture.verifier.verify_many(&first, &policy).await.unwrap()
+        },
+        async {
+            barrier.wait().await;
+            other.verify_many(&second, &policy).await.unwrap()
+        },
+    );
+    let mut by_registration: HashMap<B256, Vec<Verdict>> = HashMap::new();
+    for verdict in mine.into_iter().chain(theirs) {
+        by_registration
+            .entry(verdict.registration_id.unwrap())
+            .or_default()
+            .push(verdict);
+    }
+    assert_eq!(by_registration.len(), BATCH);
+    for session in &sessions {
+        let verdicts = &by_registration[&session.registration_id];
+        let approved: Vec<&Verdict> = verdicts
+            .iter()
+            .filter(|verdict| verdict.outcome == Outcome::Approved)
+            .collect();
+        assert_eq!(approved.len(), 1, "{verdicts:#?}");
+        for verdict in verdicts
+            .iter()
+            .filter(|verdict| verdict.outcome != Outcome::Approved)
+        {
+            assert_eq!(verdict.reasons, [Reason::RegistrationUsed]);
+            assert!(verdict.claims.is_empty());
+        }
+        let stored = fixture
+            .record(session.registration_id)
+            .await
+            .verdict
+            .unwrap();
+        assert_eq!(&stored, approved[0]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_batches_on_sqlite_approve_exactly_one_per_session() {
+    race_batches(Fixture::start().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_batches_on_postgres_approve_exactly_one_per_session() {
+    if let Some(fixture) = Fixture::start_postgres().await {
+        race_batches(fixture).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
