@@ -5,8 +5,9 @@ use alloy::{
     primitives::{Address, B256},
     sol_types::SolStruct,
 };
-use kyc_contracts::{KycRegistry, Status};
+use kyc_contracts::KycRegistry;
 use kyc_core::{
+    attestation::Status,
     commitment::Commitment,
     eip712::{self, AttestRequest, Withdraw},
     evidence::Evidence,
@@ -93,7 +94,7 @@ async fn attest_verify_revoke() {
         .await
         .unwrap();
     assert_eq!(stored.root, commitment.root());
-    assert_eq!(Status::from_abi(stored.status), Status::Active);
+    assert_eq!(Status::from_abi(stored.status).unwrap(), Status::Active);
     assert_eq!(stored.evidence, evidence.bits());
     assert_eq!(
         registry.nonces(subject, certifier).call().await.unwrap(),
@@ -124,7 +125,7 @@ async fn attest_verify_revoke() {
         .call()
         .await
         .unwrap();
-    assert_eq!(Status::from_abi(stored.status), Status::Revoked);
+    assert_eq!(Status::from_abi(stored.status).unwrap(), Status::Revoked);
     assert!(!registry
         .isVerified(subject, certifier, 0)
         .call()

@@ -283,7 +283,7 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
         now: u64,
     ) -> Result<Option<Attested>> {
         if pair.nonce > request.nonce {
-            if pair.root != request.root {
+            if pair.attestation.root != request.root {
                 return Err(Error::Stale(format!(
                     "the registry's nonce for {} is {}, past the request's {}; the subject must sign a new request",
                     request.subject, pair.nonce, request.nonce
@@ -291,7 +291,7 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
             }
             let (tx_hash, block_number) = self
                 .chain
-                .find_attested(request.subject, request.root, pair.issued_at)
+                .find_attested(request.subject, request.root, pair.attestation.issued_at)
                 .await?
                 .ok_or_else(|| Error::Rpc {
                     action: "finding the attestation's transaction",
@@ -303,9 +303,9 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
             let credential = credential(
                 self.chain,
                 request,
-                Evidence::from_bits(pair.evidence)?,
-                pair.issued_at,
-                pair.expires_at,
+                pair.attestation.evidence,
+                pair.attestation.issued_at,
+                pair.attestation.expires_at,
                 tx_hash,
                 block_number,
             );

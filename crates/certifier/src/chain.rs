@@ -12,7 +12,8 @@ use alloy::{
     sol_types::SolEvent,
     transports::RpcError,
 };
-use kyc_contracts::{KycRegistry, Status};
+use kyc_contracts::KycRegistry;
+use kyc_core::attestation::Attestation;
 
 use crate::{nonce::NonceManager, Error, Result};
 
@@ -22,16 +23,8 @@ pub type Registry = KycRegistry::KycRegistryInstance<DynProvider>;
 /// What the registry holds for one (subject, certifier) pair, with the pair's nonce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PairState {
-    /// The attested root (zero when nothing was attested).
-    pub root: B256,
-    /// When the attestation was recorded.
-    pub issued_at: u64,
-    /// When it lapses.
-    pub expires_at: u64,
-    /// The evidence bits.
-    pub evidence: u16,
-    /// Its status.
-    pub status: Status,
+    /// The attestation (status `none` and a zero root when nothing was attested).
+    pub attestation: Attestation,
     /// The nonce the next signed request of the pair must carry.
     pub nonce: u64,
 }
@@ -184,14 +177,14 @@ impl Chain {
             .call()
             .await
             .map_err(Error::contract(action))?;
-        Ok(PairState {
-            root: record.root,
-            issued_at: record.issuedAt,
-            expires_at: record.expiresAt,
-            evidence: record.evidence,
-            status: Status::from_abi(record.status),
-            nonce,
-        })
+        let attestation = Attestation::from_abi(
+            record.root,
+            record.issuedAt,
+            record.expiresAt,
+            record.evidence,
+            record.status,
+        )?;
+        Ok(PairState { attestation, nonce })
     }
 
     /// Waits until no transaction of the account is waiting in the node's pool, so that

@@ -2,13 +2,13 @@
 //! reading what it holds about a subject.
 
 use alloy::{
-    primitives::{Address, B256},
+    primitives::Address,
     providers::{DynProvider, Provider},
     rpc::types::Filter,
     sol_types::SolEvent,
 };
-use kyc_contracts::{KycRegistry, Status};
-use kyc_core::evidence::Evidence;
+use kyc_contracts::KycRegistry;
+use kyc_core::attestation::{Attestation, Status};
 
 use crate::{chain::Confirmed, Chain, Error, Result};
 
@@ -49,16 +49,8 @@ pub struct CertifierAttestation {
     pub certifier_name: String,
     /// Whether it is a current certifier.
     pub current: bool,
-    /// The attested root (zero when none).
-    pub root: B256,
-    /// The attestation's status.
-    pub status: Status,
-    /// How the certifier checked the person.
-    pub evidence: Evidence,
-    /// When it was recorded.
-    pub issued_at: u64,
-    /// When it lapses.
-    pub expires_at: u64,
+    /// The attestation (status `none` and a zero root when none).
+    pub attestation: Attestation,
     /// The pair's next nonce.
     pub nonce: u64,
     /// The registry's `isVerified(subject, certifier, 0)`: active, unexpired, current certifier.
@@ -80,7 +72,7 @@ pub async fn attestations_of(
     let mut found = Vec::new();
     for certifier in certifiers {
         let pair = chain.pair(subject, certifier).await?;
-        if pair.status == Status::None && explicit.is_none() {
+        if pair.attestation.status == Status::None && explicit.is_none() {
             continue;
         }
         let registry = chain.registry();
@@ -99,11 +91,7 @@ pub async fn attestations_of(
             certifier,
             current: !certifier_name.is_empty(),
             certifier_name,
-            root: pair.root,
-            status: pair.status,
-            evidence: Evidence::from_bits(pair.evidence)?,
-            issued_at: pair.issued_at,
-            expires_at: pair.expires_at,
+            attestation: pair.attestation,
             nonce: pair.nonce,
             verified,
         });

@@ -62,6 +62,19 @@ pub enum Error {
     /// Evidence bits that no evidence kind has.
     #[error("unknown evidence bits in {0:#x}")]
     UnknownEvidenceBits(u16),
+    /// A status value the registry does not define.
+    #[error("unknown attestation status {0}")]
+    UnknownStatus(u8),
+    /// A code that names no variant of a [`coded_enum!`](crate::coded_enum) enum.
+    #[error("unknown {kind} {code:?}: expected one of {}", expected.join(", "))]
+    UnknownCode {
+        /// The enum's name.
+        kind: &'static str,
+        /// The code given.
+        code: String,
+        /// The codes the enum has.
+        expected: &'static [&'static str],
+    },
     /// A signature is not 65 bytes (64-byte compact signatures are refused too).
     #[error("signature is {0} bytes, expected 65 (r || s || v)")]
     SignatureLength(usize),

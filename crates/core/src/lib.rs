@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+pub mod attestation;
 pub mod claims;
+pub mod codes;
 pub mod commitment;
 pub mod eip712;
 mod error;

@@ -16,4 +16,4 @@ pub use app::Service;
 pub use config::{ApiToken, ClientIp, RateLimit, ServiceConfig, DEFAULT_RETENTION, MIN_TOKEN_LEN};
 pub use error::{Error, Result};
 pub use server::shutdown_signal;
-pub use status::{SessionStatus, StatusEvent};
+pub use status::StatusEvent;

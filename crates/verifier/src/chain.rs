@@ -11,10 +11,10 @@ use alloy::{
     sol_types::SolCall,
     transports::{RpcError, TransportErrorKind},
 };
-use kyc_contracts::{KycRegistry, Status};
-use kyc_core::evidence::Evidence;
+use kyc_contracts::KycRegistry;
+use kyc_core::attestation::{Attestation, Status};
 
-use crate::{AttestationInfo, Error, Result};
+use crate::{Error, Result};
 
 /// Calls per JSON-RPC batch: large enough to amortise the round trip, small
 /// enough for node limits on batch size.
@@ -42,7 +42,7 @@ pub(crate) struct Query {
 /// What the chain said for one [`Query`].
 pub(crate) struct Answer {
     /// The attestation, unless the registry has none for the pair.
-    pub(crate) attestation: Option<AttestationInfo>,
+    pub(crate) attestation: Option<Attestation>,
     /// The certifier's registry name; empty for one that is not current.
     pub(crate) certifier_name: String,
     /// The subject contract's ERC-1271 answer, when asked.
@@ -132,13 +132,15 @@ impl Chain {
             let output = self.registry_output(result, block)?;
             let attestation = KycRegistry::attestationCall::abi_decode_returns(&output)
                 .map_err(|e| Error::Rpc(format!("undecodable attestation: {e}")))?;
-            attestations.push(attestation_info(
+            let attestation = Attestation::from_abi(
                 attestation.root,
                 attestation.issuedAt,
                 attestation.expiresAt,
                 attestation.evidence,
                 attestation.status,
-            )?);
+            )
+            .map_err(|e| Error::Rpc(format!("undecodable attestation: {e}")))?;
+            attestations.push(Some(attestation).filter(|found| found.status != Status::None));
         }
         for name in names.values_mut() {
             let output = self.registry_output(results.next().ok_or_else(missing_answer)?, block)?;
@@ -204,29 +206,6 @@ impl Chain {
         }
         Ok(output)
     }
-}
-
-/// The attestation, or `None` when the registry has none (status `none`).
-fn attestation_info(
-    root: B256,
-    issued_at: u64,
-    expires_at: u64,
-    evidence: u16,
-    status: u8,
-) -> Result<Option<AttestationInfo>> {
-    let status = Status::from_abi(status);
-    if status == Status::None {
-        return Ok(None);
-    }
-    let evidence = Evidence::from_bits(evidence)
-        .map_err(|e| Error::Rpc(format!("undecodable attestation: {e}")))?;
-    Ok(Some(AttestationInfo {
-        root,
-        issued_at,
-        expires_at,
-        evidence,
-        status: status.as_str().to_owned(),
-    }))
 }
 
 /// An ERC-1271 answer: the magic value accepts; another value, no code, or a revert refuses.

@@ -14,7 +14,7 @@ mod verifier;
 
 pub use error::{Error, Result};
 pub use policy::Policy;
-pub use session::{Session, SessionRequest};
+pub use session::{Session, SessionRequest, SessionStatus};
 pub use store::{AnyStore, SessionRecord, Store};
-pub use verdict::{AttestationInfo, Outcome, Reason, Verdict};
+pub use verdict::{Outcome, Reason, Verdict};
 pub use verifier::{Judged, Verifier};

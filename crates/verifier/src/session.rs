@@ -6,7 +6,7 @@ use alloy::primitives::{Address, B256};
 use kyc_core::uri::RegistrationUri;
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::{Error, Outcome, Result, SessionRecord};
 
 /// How long a session stays open unless told otherwise.
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(10 * 60);
@@ -118,6 +118,47 @@ impl Session {
     /// Whether the session is void at `now`: after `expires_at`.
     pub fn is_expired(&self, now: u64) -> bool {
         now > self.expires_at
+    }
+}
+
+kyc_core::coded_enum! {
+    /// Where a registration session stands.
+    pub enum SessionStatus {
+        /// Open, waiting for the wallet.
+        Pending = "pending",
+        /// Answered and approved.
+        Verified = "verified",
+        /// Answered, authentic and attested, but a person must look (the outcome `review`).
+        Review = "review",
+        /// Answered and rejected.
+        Refused = "refused",
+        /// Never answered, and its time to live has passed.
+        Expired = "expired",
+        /// Answered, then the person withdrew consent: the disclosed data is deleted.
+        Withdrawn = "withdrawn",
+    }
+}
+
+impl SessionStatus {
+    /// The status of a stored session at `now` (Unix seconds).
+    pub fn of(record: &SessionRecord, now: u64) -> Self {
+        if record.withdrawn_at.is_some() {
+            return Self::Withdrawn;
+        }
+        match &record.verdict {
+            Some(verdict) => match verdict.outcome {
+                Outcome::Approved => Self::Verified,
+                Outcome::Review => Self::Review,
+                Outcome::Rejected => Self::Refused,
+            },
+            None if record.session.is_expired(now) => Self::Expired,
+            None => Self::Pending,
+        }
+    }
+
+    /// Whether the status can still change by itself: only a pending session can.
+    pub fn is_final(self) -> bool {
+        self != Self::Pending
     }
 }
 

@@ -4,7 +4,7 @@ use alloy::{
     primitives::{Address, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
-use kyc_core::{claims::Claim, files::Submission};
+use kyc_core::{attestation::Status, claims::Claim, files::Submission};
 
 use crate::{
     chain::{Answer, Chain, Query},
@@ -314,7 +314,7 @@ impl Judgement<'_> {
                 subject: Some(submission.subject),
                 certifier: Some(submission.certifier),
                 certifier_name,
-                attestation: self.answer.attestation.clone(),
+                attestation: self.answer.attestation,
                 block_number: Some(self.block),
                 fields: submission
                     .disclosed()
@@ -379,10 +379,10 @@ impl Judgement<'_> {
             reasons.push(Reason::NoAttestation);
             return;
         };
-        match attestation.status.as_str() {
-            "revoked" => reasons.push(Reason::Revoked),
-            "withdrawn" => reasons.push(Reason::Withdrawn),
-            _ => {}
+        match attestation.status {
+            Status::Revoked => reasons.push(Reason::Revoked),
+            Status::Withdrawn => reasons.push(Reason::Withdrawn),
+            Status::None | Status::Active => {}
         }
         if self.now >= attestation.expires_at {
             reasons.push(Reason::AttestationExpired);

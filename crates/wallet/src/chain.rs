@@ -5,8 +5,8 @@ use alloy::{
     primitives::{Address, B256},
     providers::{DynProvider, Provider},
 };
-use kyc_contracts::{decode_revert, describe_revert, KycRegistry, Status};
-use kyc_core::files::WithdrawRelay;
+use kyc_contracts::{decode_revert, describe_revert, KycRegistry};
+use kyc_core::{attestation::Attestation, files::WithdrawRelay};
 
 use crate::{Error, Result};
 
@@ -15,21 +15,6 @@ use crate::{Error, Result};
 pub struct RegistryClient {
     registry: KycRegistry::KycRegistryInstance<DynProvider>,
     chain_id: u64,
-}
-
-/// What the registry holds for a (subject, certifier) pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OnChainAttestation {
-    /// The attested root.
-    pub root: B256,
-    /// When it was recorded.
-    pub issued_at: u64,
-    /// When it stops counting.
-    pub expires_at: u64,
-    /// The evidence bits.
-    pub evidence: u16,
-    /// Active, revoked, withdrawn or none.
-    pub status: Status,
 }
 
 impl RegistryClient {
@@ -103,24 +88,21 @@ impl RegistryClient {
     }
 
     /// The attestation of `subject` by `certifier`.
-    pub async fn attestation(
-        &self,
-        subject: Address,
-        certifier: Address,
-    ) -> Result<OnChainAttestation> {
+    pub async fn attestation(&self, subject: Address, certifier: Address) -> Result<Attestation> {
         let stored = self
             .registry
             .attestation(subject, certifier)
             .call()
             .await
             .map_err(contract_error)?;
-        Ok(OnChainAttestation {
-            root: stored.root,
-            issued_at: stored.issuedAt,
-            expires_at: stored.expiresAt,
-            evidence: stored.evidence,
-            status: Status::from_abi(stored.status),
-        })
+        Attestation::from_abi(
+            stored.root,
+            stored.issuedAt,
+            stored.expiresAt,
+            stored.evidence,
+            stored.status,
+        )
+        .map_err(|e| Error::Rpc(format!("undecodable attestation: {e}")))
     }
 
     /// The timestamp of the latest block: the time the contract compares deadlines with.

@@ -1,15 +1,12 @@
 //! Credentials: checked against the chain and the wallet's own request before they are
 //! kept, and listed with their status as the chain tells it.
 
-use std::fmt;
-
-use kyc_contracts::Status;
-use kyc_core::files::{Credential, JsonFile, Request};
-
-use crate::{
-    chain::{OnChainAttestation, RegistryClient},
-    Error, Result, Wallet,
+use kyc_core::{
+    attestation::{Attestation, Status},
+    files::{Credential, JsonFile, Request},
 };
+
+use crate::{chain::RegistryClient, Error, Result, Wallet};
 
 /// Checks a credential and stores it in the wallet.
 ///
@@ -108,11 +105,7 @@ pub async fn check_against_chain(credential: &Credential, registry: &RegistryCli
 }
 
 /// Compares a credential with the registry's record at chain time `now`.
-pub fn compare_attestation(
-    credential: &Credential,
-    stored: &OnChainAttestation,
-    now: u64,
-) -> Result<()> {
+pub fn compare_attestation(credential: &Credential, stored: &Attestation, now: u64) -> Result<()> {
     let mismatch = |what: String| Err(Error::NotOnChain(what));
     if stored.root != credential.root {
         return mismatch(format!(
@@ -132,53 +125,33 @@ pub fn compare_attestation(
             stored.issued_at, stored.expires_at, credential.issued_at, credential.expires_at
         ));
     }
-    if stored.evidence != credential.evidence.bits() {
+    if stored.evidence != credential.evidence {
         return mismatch(format!(
             "the registry records evidence bits {:#x}, the credential {:#x}",
-            stored.evidence,
+            stored.evidence.bits(),
             credential.evidence.bits()
         ));
     }
     Ok(())
 }
 
-/// A credential's standing as the chain tells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CredentialStatus {
-    /// Active, unexpired, from a current certifier.
-    Active,
-    /// Past its expiry.
-    Expired,
-    /// The certifier revoked it.
-    Revoked,
-    /// The subject withdrew it.
-    Withdrawn,
-    /// A newer attestation from the same certifier replaced it.
-    Replaced,
-    /// The certifier was removed from the registry.
-    CertifierRemoved,
-    /// The credential is for another chain than the one connected.
-    OtherChain,
-}
-
-impl CredentialStatus {
-    /// The lower-case name used in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Expired => "expired",
-            Self::Revoked => "revoked",
-            Self::Withdrawn => "withdrawn",
-            Self::Replaced => "replaced",
-            Self::CertifierRemoved => "certifier_removed",
-            Self::OtherChain => "other_chain",
-        }
-    }
-}
-
-impl fmt::Display for CredentialStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+kyc_core::coded_enum! {
+    /// A credential's standing as the chain tells it.
+    pub enum CredentialStatus {
+        /// Active, unexpired, from a current certifier.
+        Active = "active",
+        /// Past its expiry.
+        Expired = "expired",
+        /// The certifier revoked it.
+        Revoked = "revoked",
+        /// The subject withdrew it.
+        Withdrawn = "withdrawn",
+        /// A newer attestation from the same certifier replaced it.
+        Replaced = "replaced",
+        /// The certifier was removed from the registry.
+        CertifierRemoved = "certifier_removed",
+        /// The credential is for another chain than the one connected.
+        OtherChain = "other_chain",
     }
 }
 

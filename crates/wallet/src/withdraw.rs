@@ -5,8 +5,8 @@ use alloy::{
     primitives::{Address, Bytes, B256},
     signers::local::PrivateKeySigner,
 };
-use kyc_contracts::Status;
 use kyc_core::{
+    attestation::Status,
     files::{FormatVersion, JsonFile, SignedConsentWithdrawal, WithdrawRelay},
     signature::recover_signer,
 };

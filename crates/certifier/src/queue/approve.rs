@@ -4,7 +4,6 @@
 use std::{collections::HashMap, path::PathBuf};
 
 use alloy::primitives::{Address, B256};
-use kyc_contracts::Status;
 
 use super::{i64_of, unix_now, Queue, RequestStatus};
 use crate::{
@@ -151,7 +150,7 @@ impl Queue {
                 continue;
             };
             let pair = chain.pair(other, chain.account()).await?;
-            let live = pair.status == Status::Active && pair.root == root && pair.expires_at > now;
+            let live = pair.attestation.is_live(now) && pair.attestation.root == root;
             if !live {
                 continue;
             }
@@ -224,7 +223,7 @@ impl<F: FnMut(i64, Address, &Outcome)> Journal<i64> for QueueJournal<'_, F> {
                     "UPDATE requests SET status = ?, reason = ?, decided_at = ?
                      WHERE id = ? AND status = 'pending'",
                 )
-                .bind(status.as_str())
+                .bind(status.code())
                 .bind(&failure.reason)
                 .bind(decided_at)
                 .bind(id)

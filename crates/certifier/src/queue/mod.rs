@@ -31,53 +31,17 @@ use keys::QueueKeys;
 
 use crate::{check::check_request, Chain, Error, Result};
 
-/// Where a request stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RequestStatus {
-    /// Waiting for a decision (or for a retry after an error, recorded as the reason).
-    Pending,
-    /// Attested on chain and confirmed.
-    Approved,
-    /// Refused by the certification body, or past saving (its nonce was used).
-    Rejected,
-    /// Its signature's deadline passed, or it waited longer than allowed.
-    TimedOut,
-}
-
-impl RequestStatus {
-    /// The name used in the database and in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::TimedOut => "timed_out",
-        }
-    }
-}
-
-impl std::fmt::Display for RequestStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RequestStatus {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self> {
-        Ok(match text {
-            "pending" => Self::Pending,
-            "approved" => Self::Approved,
-            "rejected" => Self::Rejected,
-            "timed_out" => Self::TimedOut,
-            _ => {
-                return Err(Error::InvalidOption {
-                    option: "status",
-                    reason: "must be pending, approved, rejected, timed_out or deleted",
-                })
-            }
-        })
+kyc_core::coded_enum! {
+    /// Where a request stands.
+    pub enum RequestStatus {
+        /// Waiting for a decision (or for a retry after an error, recorded as the reason).
+        Pending = "pending",
+        /// Attested on chain and confirmed.
+        Approved = "approved",
+        /// Refused by the certification body, or past saving (its nonce was used).
+        Rejected = "rejected",
+        /// Its signature's deadline passed, or it waited longer than allowed.
+        TimedOut = "timed_out",
     }
 }
 
@@ -96,7 +60,13 @@ impl FromStr for ListFilter {
     fn from_str(text: &str) -> Result<Self> {
         match text {
             "deleted" => Ok(Self::Deleted),
-            other => other.parse().map(Self::Status),
+            other => other
+                .parse()
+                .map(Self::Status)
+                .map_err(|_| Error::InvalidOption {
+                    option: "status",
+                    reason: "must be pending, approved, rejected, timed_out or deleted",
+                }),
         }
     }
 }
@@ -328,7 +298,7 @@ impl Queue {
             }
             Some(ListFilter::Status(status)) => {
                 sqlx::query("SELECT * FROM requests WHERE status = ? ORDER BY id")
-                    .bind(status.as_str())
+                    .bind(status.code())
             }
         };
         query
@@ -478,7 +448,7 @@ fn entry_of(row: &SqliteRow) -> Result<Entry> {
         root: parse_column(row, "root")?,
         nonce: u64_of("nonce")?,
         deadline: u64_of("deadline")?,
-        status: status.parse()?,
+        status: status.parse().map_err(|_| corrupt("status"))?,
         reason: row.try_get("reason")?,
         received_at: u64_of("received_at")?,
         decided_at: opt_u64("decided_at")?,

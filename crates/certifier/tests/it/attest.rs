@@ -11,8 +11,7 @@ use kyc_certifier::{
     attest::{attest_batch, AttestOptions, Disposition, Item, Journal, Outcome},
     Error,
 };
-use kyc_contracts::Status;
-use kyc_core::files::Request;
+use kyc_core::{attestation::Status, files::Request};
 
 use crate::fixtures::{options, person, sign, Fixture};
 
@@ -69,7 +68,7 @@ async fn a_batch_goes_out_in_chunks_and_a_rerun_sends_nothing() {
     for item in &items {
         let pair = fixture.chain.pair(item.request.subject, me).await.unwrap();
         assert_eq!(
-            (pair.root, pair.status, pair.nonce),
+            (pair.attestation.root, pair.attestation.status, pair.nonce),
             (item.request.root, Status::Active, 1)
         );
     }

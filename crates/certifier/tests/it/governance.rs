@@ -4,7 +4,7 @@ use alloy::signers::local::PrivateKeySigner;
 use kyc_certifier::governance::{
     add_certifier, attestations_of, known_certifiers, remove_certifier,
 };
-use kyc_contracts::Status;
+use kyc_core::attestation::Status;
 
 use crate::fixtures::{attest_one, person, Fixture};
 
@@ -51,18 +51,18 @@ async fn certifiers_come_and_go_and_show_lists_their_attestations() {
     assert_eq!(shown.len(), 1, "only certifiers that hold one");
     let one = &shown[0];
     assert_eq!(
-        (one.certifier, one.root, one.status),
+        (one.certifier, one.attestation.root, one.attestation.status),
         (fixture.certifier.address(), request.root, Status::Active)
     );
     assert_eq!(
         (one.certifier_name.as_str(), one.current, one.verified),
         ("Test Certification Body", true, true)
     );
-    assert_eq!(one.evidence.names(), ["document", "face"]);
+    assert_eq!(one.attestation.evidence.names(), ["document", "face"]);
     let none = attestations_of(&fixture.chain, subject.address(), Some(second.address()))
         .await
         .unwrap();
-    assert_eq!((none.len(), none[0].status), (1, Status::None));
+    assert_eq!((none.len(), none[0].attestation.status), (1, Status::None));
 
     remove_certifier(&as_owner, fixture.certifier.address())
         .await
@@ -71,7 +71,11 @@ async fn certifiers_come_and_go_and_show_lists_their_attestations() {
         .await
         .unwrap();
     assert_eq!(
-        (shown[0].current, shown[0].verified, shown[0].status),
+        (
+            shown[0].current,
+            shown[0].verified,
+            shown[0].attestation.status
+        ),
         (false, false, Status::Active)
     );
 }

@@ -9,8 +9,10 @@ use kyc_certifier::{
     relay::revoke,
     Chain, Error,
 };
-use kyc_contracts::Status;
-use kyc_core::files::{Credential, JsonFile};
+use kyc_core::{
+    attestation::Status,
+    files::{Credential, JsonFile},
+};
 use tempfile::TempDir;
 
 use crate::fixtures::{attest_one, options, person, Fixture};
@@ -365,6 +367,7 @@ async fn one_identity_two_addresses_is_refused_unless_rebound() {
             .pair(first.address(), me)
             .await
             .unwrap()
+            .attestation
             .status,
         Status::Revoked
     );
@@ -374,6 +377,7 @@ async fn one_identity_two_addresses_is_refused_unless_rebound() {
             .pair(second.address(), me)
             .await
             .unwrap()
+            .attestation
             .status,
         Status::Active
     );

@@ -5,8 +5,10 @@ use kyc_certifier::{
     relay::{relay_withdraw, revoke},
     Error,
 };
-use kyc_contracts::Status;
-use kyc_core::files::{FormatVersion, WithdrawRelay};
+use kyc_core::{
+    attestation::Status,
+    files::{FormatVersion, WithdrawRelay},
+};
 
 use crate::fixtures::{attest_one, person, sign, Fixture};
 
@@ -56,7 +58,7 @@ async fn revoke_then_revoke_again() {
         .pair(subject.address(), fixture.certifier.address())
         .await
         .unwrap();
-    assert_eq!(pair.status, Status::Revoked);
+    assert_eq!(pair.attestation.status, Status::Revoked);
 
     let error = revoke(&fixture.chain, subject.address(), "again")
         .await
@@ -112,7 +114,10 @@ async fn a_signed_withdrawal_is_relayed_once() {
         .pair(subject.address(), fixture.certifier.address())
         .await
         .unwrap();
-    assert_eq!((pair.status, pair.nonce), (Status::Withdrawn, 2));
+    assert_eq!(
+        (pair.attestation.status, pair.nonce),
+        (Status::Withdrawn, 2)
+    );
 
     let error = relay_withdraw(&relayer, &relay).await.unwrap_err();
     assert!(
@@ -154,6 +159,6 @@ async fn transactions_sent_at_once_get_consecutive_nonces() {
             .pair(subject, fixture.certifier.address())
             .await
             .unwrap();
-        assert_eq!(pair.status, Status::Revoked);
+        assert_eq!(pair.attestation.status, Status::Revoked);
     }
 }

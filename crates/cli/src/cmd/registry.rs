@@ -198,11 +198,12 @@ impl ShowArgs {
                 "certifier {} {:?} ({standing})",
                 one.certifier, one.certifier_name
             );
-            println!("  status    {}", one.status);
-            println!("  root      {}", one.root);
-            println!("  evidence  {}", one.evidence.names().join(", "));
-            println!("  issued    {}", time(one.issued_at));
-            println!("  expires   {}", time(one.expires_at));
+            let attestation = &one.attestation;
+            println!("  status    {}", attestation.status);
+            println!("  root      {}", attestation.root);
+            println!("  evidence  {}", attestation.evidence.names().join(", "));
+            println!("  issued    {}", time(attestation.issued_at));
+            println!("  expires   {}", time(attestation.expires_at));
             println!("  verified  {}", if one.verified { "yes" } else { "no" });
         }
         Ok(())
@@ -214,11 +215,11 @@ fn attestation_json(one: &CertifierAttestation) -> serde_json::Value {
         "certifier": one.certifier.to_checksum(None),
         "name": one.certifier_name,
         "current": one.current,
-        "root": one.root,
-        "status": one.status.as_str(),
-        "evidence": one.evidence,
-        "issued_at": one.issued_at,
-        "expires_at": one.expires_at,
+        "root": one.attestation.root,
+        "status": one.attestation.status,
+        "evidence": one.attestation.evidence,
+        "issued_at": one.attestation.issued_at,
+        "expires_at": one.attestation.expires_at,
         "nonce": one.nonce,
         "verified": one.verified,
     })

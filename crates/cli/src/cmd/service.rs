@@ -241,10 +241,7 @@ fn refuse_unless_approved(paths: &[PathBuf], verdicts: &[Verdict]) -> anyhow::Re
         .zip(verdicts)
         .filter(|(_, verdict)| verdict.outcome != Outcome::Approved)
         .map(|(path, verdict)| {
-            let outcome = match verdict.outcome {
-                Outcome::Review => "review",
-                _ => "rejected",
-            };
+            let outcome = verdict.outcome;
             let reasons: Vec<&str> = verdict.reasons.iter().map(|reason| reason.code()).collect();
             format!("{} {outcome} ({})", path.display(), reasons.join(", "))
         })

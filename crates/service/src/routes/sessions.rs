@@ -11,11 +11,11 @@ use axum::{
     Json,
 };
 use kyc_core::files::parse_json;
-use kyc_verifier::{SessionRequest, Verdict};
+use kyc_verifier::{SessionRequest, SessionStatus, Verdict};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::{app::AppState, problem::Problem, SessionStatus};
+use crate::{app::AppState, problem::Problem};
 
 /// `POST /v1/sessions`: the fields to ask for and, optionally, the time to live in seconds.
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use axum::{
     Json,
 };
 use kyc_core::files::{parse_json, Submission};
-use kyc_verifier::{Outcome, Verdict};
+use kyc_verifier::Verdict;
 use tracing::{info, warn};
 
 use crate::{app::AppState, problem::Problem};
@@ -46,7 +46,7 @@ pub(crate) async fn submit(
         %registration_id,
         subject = %address(verdict.subject),
         certifier = %address(verdict.certifier),
-        outcome = outcome_code(verdict.outcome),
+        outcome = verdict.outcome.code(),
         reasons = %reasons.join(","),
         "submission judged"
     );
@@ -55,12 +55,4 @@ pub(crate) async fn submit(
         claims: Vec::new(),
         ..verdict
     }))
-}
-
-fn outcome_code(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Approved => "approved",
-        Outcome::Review => "review",
-        Outcome::Rejected => "rejected",
-    }
 }

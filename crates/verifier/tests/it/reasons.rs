@@ -57,10 +57,10 @@ async fn an_honest_submission_is_approved_and_uses_up_the_session() {
         verdict.certifier_name.as_deref(),
         Some(kyc_test_utils::CERTIFIER_NAME)
     );
-    let attestation = verdict.attestation.clone().unwrap();
+    let attestation = verdict.attestation.unwrap();
     assert_eq!(attestation.root, commitment.root());
     assert_eq!(attestation.evidence, evidence("document,face"));
-    assert_eq!(attestation.status, "active");
+    assert_eq!(attestation.status.code(), "active");
     assert_eq!(verdict.fields, fields(&ALL_FIELDS));
     let given_name = verdict
         .claims
@@ -293,7 +293,7 @@ async fn revoked_and_withdrawn() {
         .answer(&session, &commitment, &Policy::default())
         .await;
     assert_eq!(verdict.reasons, [Reason::Revoked]);
-    assert_eq!(verdict.attestation.unwrap().status, "revoked");
+    assert_eq!(verdict.attestation.unwrap().status.code(), "revoked");
 
     fixture
         .attest(commitment.root(), evidence("document"))

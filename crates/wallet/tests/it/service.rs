@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use alloy::{primitives::Address, providers::DynProvider};
 use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
-use kyc_contracts::{KycRegistry, Status};
+use kyc_contracts::KycRegistry;
 use kyc_core::{
+    attestation::Status,
     eip712::signing_hash,
     files::{JsonFile, SignedConsentWithdrawal, Submission},
     signature::recover_signer,
@@ -75,7 +76,7 @@ async fn submission(State(state): State<ServiceState>, body: String) -> (StatusC
     if stored.root != submission.root {
         return rejected("root_mismatch");
     }
-    if Status::from_abi(stored.status) != Status::Active {
+    if Status::from_abi(stored.status).ok() != Some(Status::Active) {
         return rejected("revoked");
     }
     let disclosed: Vec<&str> = submission.disclosed().map(|c| c.key.as_str()).collect();

@@ -1,6 +1,6 @@
 //! Withdrawing an attestation (relayed or sent) and a consent.
 
-use kyc_contracts::Status;
+use kyc_core::attestation::Status;
 use kyc_core::files::JsonFile;
 use kyc_wallet::{
     credential::{credential_status, CredentialStatus},

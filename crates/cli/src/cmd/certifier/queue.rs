@@ -223,7 +223,7 @@ impl ListArgs {
 fn entry_json(entry: &Entry) -> serde_json::Value {
     json!({
         "id": entry.id,
-        "status": entry.status.as_str(),
+        "status": entry.status,
         "reason": entry.reason,
         "chain_id": entry.chain_id,
         "registry": entry.registry.to_checksum(None),

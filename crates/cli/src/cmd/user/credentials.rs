@@ -124,7 +124,7 @@ impl ShowArgs {
         }
         for (credential, status, name) in rows {
             let fields: Vec<&str> = credential.claims.iter().map(|c| c.key.as_str()).collect();
-            println!("{:<10} {} {name:?}", status.as_str(), credential.certifier);
+            println!("{:<10} {} {name:?}", status.code(), credential.certifier);
             println!("           subject   {}", credential.subject);
             println!(
                 "           chain     {} registry {}",
@@ -145,7 +145,7 @@ impl ShowArgs {
 fn row_json(credential: &Credential, status: CredentialStatus, name: &str) -> serde_json::Value {
     let fields: Vec<&str> = credential.claims.iter().map(|c| c.key.as_str()).collect();
     json!({
-        "status": status.as_str(),
+        "status": status.code(),
         "certifier": credential.certifier.to_string(),
         "certifier_name": name,
         "subject": credential.subject.to_string(),
