@@ -18,7 +18,7 @@ use kyc_core::{
 
 use crate::{
     chain::{Confirmed, PairState},
-    check::{check_addressing, check_deadline},
+    check::{check_addressing, check_deadline, onchain_signature},
     Chain, Error, Result,
 };
 
@@ -100,8 +100,10 @@ pub struct Failure {
 /// What a failure means for the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Disposition {
-    /// Worth another try: an outage, a revert, a refusal that the certifier can lift.
+    /// Worth another try: a revert, a refusal that the certifier can lift.
     Retry,
+    /// Worth another try once the chain can be reached again.
+    Unavailable,
     /// Can never be attested: the registry's nonce moved past it.
     Stale,
     /// Its signature's deadline has passed.
@@ -113,6 +115,7 @@ impl From<&Error> for Failure {
         let disposition = match error {
             Error::Stale(_) => Disposition::Stale,
             Error::DeadlinePassed { .. } => Disposition::Expired,
+            Error::Rpc { .. } => Disposition::Unavailable,
             _ => Disposition::Retry,
         };
         Self {
@@ -129,7 +132,7 @@ pub trait Journal<K> {
 }
 
 /// Totals of one run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct BatchSummary {
     /// Requests attested by this run.
     pub attested: usize,
@@ -487,7 +490,11 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
                 evidence: self.options.evidence.bits(),
                 expiresAt: expires_at,
                 deadline: item.request.deadline,
-                signature: item.request.signature.clone(),
+                signature: onchain_signature(
+                    item.request.subject,
+                    item.request.signing_hash(),
+                    &item.request.signature,
+                ),
             })
             .collect()
     }

@@ -8,7 +8,7 @@ use alloy::{
 };
 use kyc_core::{
     files::{JsonFile, Request},
-    signature::{is_erc6492_wrapped, recover_signer},
+    signature::{encode_signature, is_erc6492_wrapped, parse_signature, recover_signer},
 };
 
 use crate::{Chain, Error, Result};
@@ -128,5 +128,16 @@ pub async fn check_subject_signature(
         Err(_) => Err(refuse(
             "the contract wallet refused it (ERC-1271)".to_owned(),
         )),
+    }
+}
+
+/// The signature as the registry takes it: the subject's own key signature with `v`
+/// written 27/28 (SPEC: one accepted with `v` 0/1 is sent as 27/28); any other
+/// signature (ERC-1271) exactly as given.
+pub(crate) fn onchain_signature(subject: Address, digest: B256, signature: &Bytes) -> Bytes {
+    let own_key = recover_signer(digest, signature).is_ok_and(|signer| signer == subject);
+    match parse_signature(signature) {
+        Ok(parsed) if own_key => Bytes::copy_from_slice(&encode_signature(&parsed)),
+        _ => signature.clone(),
     }
 }

@@ -27,6 +27,9 @@ pub enum Error {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A file holding personal data or a key could not be written.
+    #[error(transparent)]
+    File(#[from] kyc_fs::Error),
     /// The chain could not be reached, or answered with something other than a revert.
     #[error("rpc unavailable while {action}: {message}")]
     Rpc {

@@ -1,13 +1,10 @@
 //! Request and relay files in, credential files out.
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use kyc_core::files::{Credential, JsonFile};
 
-use crate::{queue::private_file, Error, Result};
+use crate::{Error, Result};
 
 /// The request files named by `inputs`: each file as given, each folder's `*.json`
 /// files in name order.
@@ -48,24 +45,12 @@ pub fn credential_path(dir: &Path, credential: &Credential) -> PathBuf {
     dir.join(format!("{}.json", credential.subject.to_checksum(None)))
 }
 
-/// Writes a credential into `dir` (created if missing) as `<subject>.json`, readable by
-/// its owner only, replacing the file atomically.
+/// Writes a credential into `dir` (created owner-only if missing) as `<subject>.json`:
+/// owner-only, replacing the file atomically, synced.
 pub fn write_credential(dir: &Path, credential: &Credential) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    kyc_fs::create_private_dir(dir)?;
     let path = credential_path(dir, credential);
-    let partial = path.with_extension("json.partial");
     let json = credential.to_json()?;
-    match std::fs::remove_file(&partial) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Error::io(&partial)(error))
-        }
-        _ => {}
-    }
-    let mut file = private_file(&partial)?;
-    file.write_all(json.as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .and_then(|()| file.sync_all())
-        .map_err(Error::io(&partial))?;
-    std::fs::rename(&partial, &path).map_err(Error::io(&path))?;
+    kyc_fs::write_private(&path, format!("{json}\n").as_bytes())?;
     Ok(path)
 }

@@ -1,11 +1,17 @@
 //! Approving queued requests: duplicate-identity checks, then attestation on chain,
 //! each outcome written to the queue and each credential to disk as it happens.
 
-use std::{collections::HashMap, path::PathBuf};
+use std::{
+    collections::HashMap,
+    fmt,
+    path::{Path, PathBuf},
+};
 
 use alloy::primitives::{Address, B256};
+use kyc_core::files::Credential;
+use serde::Serialize;
 
-use super::{i64_of, unix_now, Queue, RequestStatus};
+use super::{i64_of, unix_now, Intake, Queue, Refused, RequestStatus};
 use crate::{
     attest::{
         attest_batch, AttestOptions, BatchSummary, Disposition, Failure, Item, Journal, Outcome,
@@ -14,6 +20,140 @@ use crate::{
     relay::revoke,
     Chain, Error, Result,
 };
+
+/// What became of one request of an approval.
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestOutcome {
+    /// The queue's ID of the request.
+    pub request: i64,
+    /// The person.
+    #[serde(with = "kyc_core::hex")]
+    pub subject: Address,
+    /// What happened.
+    #[serde(flatten)]
+    pub settled: Settled,
+}
+
+/// How a request of an approval was settled, written as its lower-case code.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Settled {
+    /// Recorded on chain and confirmed (now or by an earlier run); its credential written.
+    Attested(Box<AttestedRequest>),
+    /// Refused: the identity document backs a live attestation of another address, or
+    /// another request of this approval. It stays pending (`--rebind` lifts it).
+    DuplicateIdentity {
+        /// Which attestation or request holds the identity.
+        reason: String,
+    },
+    /// Not attested, with the registry's decoded error or the check that refused it.
+    Failed {
+        /// Where the request stands now: pending (worth another try), rejected (its
+        /// nonce was used) or timed out (its deadline passed).
+        status: RequestStatus,
+        /// Why.
+        reason: String,
+    },
+    /// Left pending because the chain could not be reached.
+    Unavailable {
+        /// The outage.
+        reason: String,
+    },
+}
+
+/// An attested request: its transaction and its credential.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttestedRequest {
+    /// The attested root.
+    pub root: B256,
+    /// The transaction that recorded it.
+    pub tx_hash: B256,
+    /// Its block.
+    pub block_number: u64,
+    /// When the attestation was recorded.
+    pub issued_at: u64,
+    /// When it lapses.
+    pub expires_at: u64,
+    /// Found on chain from an earlier, interrupted run rather than sent now.
+    pub already_on_chain: bool,
+    /// Where the credential was written.
+    #[serde(rename = "credential")]
+    pub credential_file: PathBuf,
+    /// The credential to hand to the person (personal data: never serialized here).
+    #[serde(skip)]
+    pub credential: Credential,
+}
+
+impl RequestOutcome {
+    /// Whether the request is attested.
+    pub fn is_attested(&self) -> bool {
+        matches!(self.settled, Settled::Attested(_))
+    }
+}
+
+impl fmt::Display for RequestOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (id, subject) = (self.request, self.subject);
+        match &self.settled {
+            Settled::Attested(attested) => {
+                let verb = if attested.already_on_chain {
+                    "already attested"
+                } else {
+                    "attested"
+                };
+                write!(
+                    f,
+                    "{verb} #{id} {subject} in transaction {} (block {})",
+                    attested.tx_hash, attested.block_number
+                )
+            }
+            Settled::DuplicateIdentity { reason } | Settled::Unavailable { reason } => {
+                write!(f, "pending #{id} {subject}: {reason}")
+            }
+            Settled::Failed { status, reason } => write!(f, "{status} #{id} {subject}: {reason}"),
+        }
+    }
+}
+
+/// The outcome of an approval: every request's, and the totals.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Approval {
+    /// Request files refused before they were queued (by [`Queue::attest_files`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Refused>,
+    /// Each request's outcome, in the order they were settled.
+    pub outcomes: Vec<RequestOutcome>,
+    /// The totals.
+    #[serde(flatten)]
+    pub summary: BatchSummary,
+}
+
+impl Approval {
+    /// How many requests (and refused files) were not attested.
+    pub fn not_attested(&self) -> usize {
+        self.refused.len() + self.outcomes.iter().filter(|o| !o.is_attested()).count()
+    }
+
+    /// How many requests and refused files the approval covered.
+    pub fn total(&self) -> usize {
+        self.refused.len() + self.outcomes.len()
+    }
+}
+
+impl fmt::Display for Approval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.summary;
+        write!(
+            f,
+            "{} of {} attested ({} already on chain), {} transactions, {} gas",
+            self.total() - self.not_attested(),
+            self.total(),
+            s.already_on_chain,
+            s.transactions,
+            s.gas_used
+        )
+    }
+}
 
 /// Which requests to approve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,7 +182,8 @@ const REBIND_REASON: &str = "identity rebound to another address";
 impl Queue {
     /// Approves the selected requests: each attested on chain (or found attested by an
     /// interrupted earlier run), marked approved and its credential written to
-    /// `options.out_dir`. `on_outcome` hears of each request as it is settled.
+    /// `options.out_dir`. `on_outcome` hears of each request as it is settled; all
+    /// outcomes are returned.
     ///
     /// A request whose identity document already backs a live attestation of another
     /// address is refused unless `options.rebind`, which revokes that one first.
@@ -53,42 +194,72 @@ impl Queue {
         chain: &Chain,
         selection: &Selection,
         options: &ApproveOptions,
-        on_outcome: impl FnMut(i64, Address, &Outcome),
-    ) -> Result<BatchSummary> {
+        on_outcome: impl FnMut(&RequestOutcome),
+    ) -> Result<Approval> {
         let ids = self.approval_ids(chain, selection).await?;
         let mut journal = QueueJournal {
             queue: self,
             out_dir: &options.out_dir,
             on_outcome,
             subjects: HashMap::new(),
-            failed: 0,
+            outcomes: Vec::new(),
         };
         let mut identities: HashMap<Vec<u8>, i64> = HashMap::new();
         let mut items = Vec::new();
         for id in ids {
-            let (entry, request, identity) = self.request_of(id).await?;
+            let (entry, request) = self.request_of(id).await?;
             journal.subjects.insert(id, entry.subject);
-            if let Some(identity) = identity {
-                if let Some(&other_id) = identities.get(&identity) {
+            let identity = self.keys.identity(&request.claims);
+            if let Some(identity) = &identity {
+                if let Some(&other_id) = identities.get(identity) {
                     journal
-                        .fail(id, &Error::DuplicateInBatch { other_id })
+                        .duplicate(id, &Error::DuplicateInBatch { other_id })
                         .await?;
                     continue;
                 }
                 identities.insert(identity.clone(), id);
-                if let Err(error) = self
-                    .free_identity(chain, id, &identity, entry.subject, options.rebind)
-                    .await
-                {
-                    journal.fail(id, &error).await?;
-                    continue;
-                }
             }
-            items.push(Item { key: id, request });
+            let legacy = self.keys.legacy_identity(&request.claims);
+            match self
+                .free_identity(chain, id, identity, legacy, entry.subject, options.rebind)
+                .await
+            {
+                Ok(()) => items.push(Item { key: id, request }),
+                Err(error @ Error::DuplicateIdentity { .. }) => {
+                    journal.duplicate(id, &error).await?
+                }
+                Err(error) => journal.fail(id, &error).await?,
+            }
         }
         let mut summary = attest_batch(chain, items, &options.attest, &mut journal).await?;
-        summary.failed = journal.failed;
-        Ok(summary)
+        summary.failed = journal.outcomes.iter().filter(|o| !o.is_attested()).count();
+        Ok(Approval {
+            refused: Vec::new(),
+            outcomes: journal.outcomes,
+            summary,
+        })
+    }
+
+    /// The direct path: checks and queues each request file (a file whose request is
+    /// already pending joins under its ID), then approves them at once, with the same
+    /// duplicate-identity check as any approval. Files refused by the checks are in
+    /// [`Approval::refused`], and nothing of them is stored.
+    pub async fn attest_files(
+        &self,
+        chain: &Chain,
+        inputs: &[PathBuf],
+        options: &ApproveOptions,
+        on_outcome: impl FnMut(&RequestOutcome),
+    ) -> Result<Approval> {
+        let Intake { queued, refused } = self.admit_files(chain, inputs, true).await?;
+        let ids = queued.iter().map(|queued| queued.id).collect();
+        let approval = self
+            .approve(chain, &Selection::Ids(ids), options, on_outcome)
+            .await?;
+        Ok(Approval {
+            refused,
+            ..approval
+        })
     }
 
     /// The pending IDs an approval of `selection` works on; an ID that is unknown or not
@@ -123,21 +294,28 @@ impl Queue {
         }
     }
 
-    /// Makes sure no live attestation of ours binds `identity` to another address:
-    /// refuses, or with `rebind` revokes it.
+    /// Makes sure no live attestation of ours binds the identity to another address:
+    /// refuses, or with `rebind` revokes it. `legacy` is the first schema's hash of the
+    /// same document, matched against requests whose personal data is gone.
     async fn free_identity(
         &self,
         chain: &Chain,
         id: i64,
-        identity: &[u8],
+        identity: Option<Vec<u8>>,
+        legacy: Option<Vec<u8>>,
         subject: Address,
         rebind: bool,
     ) -> Result<()> {
+        if identity.is_none() && legacy.is_none() {
+            return Ok(());
+        }
         let others: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT id, subject, root FROM requests WHERE identity = ? AND status = 'approved'
+            "SELECT id, subject, root FROM requests
+             WHERE (identity = ? OR legacy_identity = ?) AND status = 'approved'
                  AND subject != ? AND chain_id = ? AND registry = ? AND certifier = ? ORDER BY id",
         )
         .bind(identity)
+        .bind(legacy)
         .bind(subject.to_checksum(None))
         .bind(i64_of(chain.chain_id(), "chain_id")?)
         .bind(chain.registry_address().to_checksum(None))
@@ -174,28 +352,46 @@ impl Queue {
 /// Writes each outcome to the queue (and each credential to disk) as it happens.
 struct QueueJournal<'a, F> {
     queue: &'a Queue,
-    out_dir: &'a PathBuf,
+    out_dir: &'a Path,
     on_outcome: F,
     subjects: HashMap<i64, Address>,
-    failed: usize,
+    outcomes: Vec<RequestOutcome>,
 }
 
-impl<F: FnMut(i64, Address, &Outcome)> QueueJournal<'_, F> {
+impl<F: FnMut(&RequestOutcome)> QueueJournal<'_, F> {
     async fn fail(&mut self, id: i64, error: &Error) -> Result<()> {
         self.record(&id, Outcome::Failed(Failure::from(error)))
             .await
     }
+
+    /// A duplicate identity: the request stays pending with the reason.
+    async fn duplicate(&mut self, id: i64, error: &Error) -> Result<()> {
+        let reason = error.to_string();
+        self.queue.note_failure(&[id], &reason).await?;
+        self.settle(id, Settled::DuplicateIdentity { reason });
+        Ok(())
+    }
+
+    fn settle(&mut self, id: i64, settled: Settled) {
+        let outcome = RequestOutcome {
+            request: id,
+            subject: self.subjects.get(&id).copied().unwrap_or_default(),
+            settled,
+        };
+        (self.on_outcome)(&outcome);
+        self.outcomes.push(outcome);
+    }
 }
 
-impl<F: FnMut(i64, Address, &Outcome)> Journal<i64> for QueueJournal<'_, F> {
+impl<F: FnMut(&RequestOutcome)> Journal<i64> for QueueJournal<'_, F> {
     async fn record(&mut self, id: &i64, outcome: Outcome) -> Result<()> {
         let now = i64_of(unix_now(), "time")?;
-        match &outcome {
+        let settled = match outcome {
             Outcome::Attested(attested) => {
-                let credential = &attested.credential;
+                let credential = attested.credential;
                 // The file first: if we stop between the two, the next run finds the
                 // attestation on chain and writes the same file again.
-                write_credential(self.out_dir, credential)?;
+                let credential_file = write_credential(self.out_dir, &credential)?;
                 sqlx::query(
                     "UPDATE requests SET status = 'approved', reason = NULL, decided_at = ?,
                          evidence = ?, issued_at = ?, expires_at = ?, tx_hash = ?, block_number = ?
@@ -210,11 +406,20 @@ impl<F: FnMut(i64, Address, &Outcome)> Journal<i64> for QueueJournal<'_, F> {
                 .bind(id)
                 .execute(&self.queue.pool)
                 .await?;
+                Settled::Attested(Box::new(AttestedRequest {
+                    root: credential.root,
+                    tx_hash: credential.tx_hash,
+                    block_number: credential.block_number,
+                    issued_at: credential.issued_at,
+                    expires_at: credential.expires_at,
+                    already_on_chain: attested.already_on_chain,
+                    credential_file,
+                    credential,
+                }))
             }
             Outcome::Failed(failure) => {
-                self.failed += 1;
                 let status = match failure.disposition {
-                    Disposition::Retry => RequestStatus::Pending,
+                    Disposition::Retry | Disposition::Unavailable => RequestStatus::Pending,
                     Disposition::Stale => RequestStatus::Rejected,
                     Disposition::Expired => RequestStatus::TimedOut,
                 };
@@ -229,10 +434,18 @@ impl<F: FnMut(i64, Address, &Outcome)> Journal<i64> for QueueJournal<'_, F> {
                 .bind(id)
                 .execute(&self.queue.pool)
                 .await?;
+                match failure.disposition {
+                    Disposition::Unavailable => Settled::Unavailable {
+                        reason: failure.reason,
+                    },
+                    _ => Settled::Failed {
+                        status,
+                        reason: failure.reason,
+                    },
+                }
             }
-        }
-        let subject = self.subjects.get(id).copied().unwrap_or_default();
-        (self.on_outcome)(*id, subject, &outcome);
+        };
+        self.settle(*id, settled);
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //! Both live in a key file of 64 random bytes, created with the queue and readable
 //! by its owner only; the database alone reveals no claim value and no document.
 
-use std::{io::Write, path::Path};
+use std::path::Path;
 
 use alloy::primitives::{Address, B256};
 use chacha20poly1305::{
@@ -14,6 +14,7 @@ use chacha20poly1305::{
 use hmac::{Hmac, Mac};
 use kyc_core::claims::SaltedClaim;
 use sha2::Sha256;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::{Error, Result};
 
@@ -22,9 +23,10 @@ const NONCE_LEN: usize = 24;
 /// Tells one version of the sealed format from another, and binds the purpose.
 const SEAL_CONTEXT: &[u8] = b"kyc-certifier claims v1";
 const CHECK_CONTEXT: &[u8] = b"kyc-certifier queue key check v1";
+const IDENTITY_CONTEXT: &[u8] = b"kyc-certifier identity v2";
 
-/// The claim keys that name an identity document.
-const DOCUMENT_KEYS: [&str; 3] = ["document.type", "document.issuer", "document.number"];
+/// The claim keys the queue's first identity hash covered, raw.
+const LEGACY_DOCUMENT_KEYS: [&str; 3] = ["document.type", "document.issuer", "document.number"];
 
 /// The queue's two secrets.
 pub(crate) struct QueueKeys {
@@ -57,8 +59,7 @@ impl QueueKeys {
         Ok(keys)
     }
 
-    /// Creates a key file at `path` (which must not exist) with fresh keys, readable by
-    /// its owner only.
+    /// Creates a key file at `path` with fresh keys, owner-only, written atomically and synced.
     pub(crate) fn create(path: &Path) -> Result<Self> {
         let mut keys = Self {
             seal: [0; KEY_LEN],
@@ -66,11 +67,7 @@ impl QueueKeys {
         };
         getrandom::fill(&mut keys.seal).map_err(Error::Random)?;
         getrandom::fill(&mut keys.identity).map_err(Error::Random)?;
-        let mut file = private_file(path)?;
-        file.write_all(&keys.seal)
-            .and_then(|()| file.write_all(&keys.identity))
-            .and_then(|()| file.sync_all())
-            .map_err(Error::io(path))?;
+        kyc_fs::write_private(path, &[keys.seal, keys.identity].concat())?;
         Ok(keys)
     }
 
@@ -130,24 +127,41 @@ impl QueueKeys {
         serde_json::from_slice(&plain).map_err(|_| Error::Unseal { id })
     }
 
-    /// The keyed hash of the identity document the claims name, if they name one
-    /// (a `document.number`; type and issuer are included when present).
+    /// The keyed hash of the identity document the claims name, if they name a number:
+    /// its issuer and its [canonical number](canonical_document_number). The document
+    /// type does not count, so one passport is one identity however it is described.
     pub(crate) fn identity(&self, claims: &[SaltedClaim]) -> Option<Vec<u8>> {
-        let value = |key: &str| {
-            claims
-                .iter()
-                .find(|claim| claim.key == key)
-                .map(|claim| claim.value.as_str())
-        };
-        value("document.number")?;
+        let number = canonical_document_number(claim(claims, "document.number")?);
+        if number.is_empty() {
+            return None;
+        }
+        let issuer: String = claim(claims, "document.issuer")
+            .unwrap_or_default()
+            .nfkc()
+            .flat_map(char::to_uppercase)
+            .collect();
+        Some(self.keyed_hash(IDENTITY_CONTEXT, [issuer.as_str(), &number]))
+    }
+
+    /// The identity hash of the queue's first schema (raw type, issuer and number), which
+    /// is all that stays of requests whose personal data was deleted before the upgrade.
+    pub(crate) fn legacy_identity(&self, claims: &[SaltedClaim]) -> Option<Vec<u8>> {
+        claim(claims, "document.number")?;
+        Some(self.keyed_hash(
+            &[],
+            LEGACY_DOCUMENT_KEYS.map(|key| claim(claims, key).unwrap_or_default()),
+        ))
+    }
+
+    fn keyed_hash<'a>(&self, context: &[u8], parts: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
         let mut mac = self.mac(&self.identity);
-        for key in DOCUMENT_KEYS {
-            let part = value(key).unwrap_or_default().as_bytes();
+        mac.update(context);
+        for part in parts {
             // Length-prefixed, so that no two documents share an input.
             mac.update(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
-            mac.update(part);
+            mac.update(part.as_bytes());
         }
-        Some(mac.finalize().into_bytes().to_vec())
+        mac.finalize().into_bytes().to_vec()
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -172,11 +186,48 @@ fn associated_data(subject: Address, root: B256) -> Vec<u8> {
     [SEAL_CONTEXT, subject.as_slice(), root.as_slice()].concat()
 }
 
-/// Creates `path` for writing, failing if it exists; owner-only on Unix.
-pub(crate) fn private_file(path: &Path) -> Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).map_err(Error::io(path))
+fn claim<'a>(claims: &'a [SaltedClaim], key: &str) -> Option<&'a str> {
+    claims
+        .iter()
+        .find(|claim| claim.key == key)
+        .map(|claim| claim.value.as_str())
+}
+
+/// A document number as the identity check compares it: Unicode compatibility forms
+/// folded (NFKC: full-width letters and digits are plain ones), upper case, and no
+/// white space, dashes or dots, so `tk 123-4567` and `TK1234567` are one number.
+pub(crate) fn canonical_document_number(number: &str) -> String {
+    number
+        .nfkc()
+        .filter(|c| !c.is_whitespace() && !is_separator(*c))
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// Dashes and dots people put between the groups of a document number.
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '.' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{00B7}' | '\u{30FB}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_document_number;
+
+    #[test]
+    fn ways_of_writing_one_document_number_are_one() {
+        for written in [
+            "TK1234567",
+            "tk 123 4567",
+            "TK-123-4567",
+            "t.k.1234567",
+            "\u{FF34}\u{FF2B}\u{FF11}\u{FF12}\u{FF13}\u{FF14}\u{FF15}\u{FF16}\u{FF17}",
+            "TK\u{2013}123\u{00A0}4567",
+        ] {
+            assert_eq!(canonical_document_number(written), "TK1234567", "{written}");
+        }
+        assert_ne!(canonical_document_number("TK1234568"), "TK1234567");
+    }
 }

@@ -9,6 +9,7 @@ mod approve;
 mod keys;
 
 use std::{
+    fmt,
     path::{Path, PathBuf},
     str::FromStr,
     time::{Duration, SystemTime, UNIX_EPOCH},
@@ -19,17 +20,17 @@ use kyc_core::{
     evidence::Evidence,
     files::{FormatVersion, Request},
 };
+use serde::Serialize;
 use sqlx::{
     migrate::{Migration, MigrationSource, MigrationType, Migrator},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow},
     Row, SqlitePool,
 };
 
-pub use approve::{ApproveOptions, Selection};
-pub(crate) use keys::private_file;
+pub use approve::{Approval, ApproveOptions, AttestedRequest, RequestOutcome, Selection, Settled};
 use keys::QueueKeys;
 
-use crate::{check::check_request, Chain, Error, Result};
+use crate::{check::check_request, files::read_file, files::request_files, Chain, Error, Result};
 
 kyc_core::coded_enum! {
     /// Where a request stands.
@@ -91,7 +92,7 @@ impl Default for QueuePolicy {
 }
 
 /// What [`Queue::maintain`] did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Maintenance {
     /// Requests that timed out now.
     pub timed_out: u64,
@@ -99,18 +100,35 @@ pub struct Maintenance {
     pub purged: u64,
 }
 
+impl fmt::Display for Maintenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} requests timed out, personal data of {} requests deleted",
+            self.timed_out, self.purged
+        )
+    }
+}
+
 /// One request's audit line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// The queue's ID for it.
     pub id: i64,
+    /// Where it stands.
+    pub status: RequestStatus,
+    /// Why it was rejected or timed out, or the last error while pending.
+    pub reason: Option<String>,
     /// The chain named in the request.
     pub chain_id: u64,
     /// The registry named in the request.
+    #[serde(with = "kyc_core::hex")]
     pub registry: Address,
     /// The certifier asked.
+    #[serde(with = "kyc_core::hex")]
     pub certifier: Address,
     /// The person.
+    #[serde(with = "kyc_core::hex")]
     pub subject: Address,
     /// The root of the person's claims.
     pub root: B256,
@@ -118,10 +136,6 @@ pub struct Entry {
     pub nonce: u64,
     /// The signed deadline.
     pub deadline: u64,
-    /// Where it stands.
-    pub status: RequestStatus,
-    /// Why it was rejected or timed out, or the last error while pending.
-    pub reason: Option<String>,
     /// When it was queued.
     pub received_at: u64,
     /// When it was approved, rejected or timed out.
@@ -172,8 +186,8 @@ impl Queue {
             });
         };
         if fresh {
-            // Owner-only from the start: SQLite would create it world-readable.
-            keys::private_file(path)?;
+            // Owner-only from the start (SQLite gives its -wal and -shm files the same mode).
+            kyc_fs::write_private(path, &[])?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -185,6 +199,7 @@ impl Queue {
             .connect_with(options)
             .await?;
         Migrator::new(Schema).await?.run(&pool).await?;
+        restrict_to_owner(path)?;
         let check = keys.check_value();
         let stored: Option<Vec<u8>> =
             sqlx::query_scalar("SELECT value FROM queue_meta WHERE name = 'key_check'")
@@ -204,7 +219,29 @@ impl Queue {
                     .await?;
             }
         }
-        Ok(Self { pool, keys })
+        let queue = Self { pool, keys };
+        queue.rekey_identities().await?;
+        Ok(queue)
+    }
+
+    /// Computes the identity of requests stored under the first schema from their
+    /// sealed claims; those whose personal data is deleted keep only their legacy hash.
+    async fn rekey_identities(&self) -> Result<()> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM requests
+             WHERE identity IS NULL AND legacy_identity IS NOT NULL AND sealed IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for id in ids {
+            let (_, request) = self.request_of(id).await?;
+            sqlx::query("UPDATE requests SET identity = ? WHERE id = ?")
+                .bind(self.keys.identity(&request.claims))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Times out requests past their deadline or pending too long, deletes the personal
@@ -289,6 +326,41 @@ impl Queue {
         Ok(id)
     }
 
+    /// Checks and queues the request files named by `inputs` (files, or folders of
+    /// `*.json`); a refused file is named with its reason and nothing of it is stored.
+    /// With `join_pending`, a file whose request is already pending is taken under its ID.
+    pub async fn admit_files(
+        &self,
+        chain: &Chain,
+        inputs: &[PathBuf],
+        join_pending: bool,
+    ) -> Result<Intake> {
+        let mut intake = Intake::default();
+        for file in request_files(inputs)? {
+            let added = match read_file::<Request>(&file) {
+                Ok(request) => match self.add(chain, &request).await {
+                    Ok(id) => Ok((id, request)),
+                    Err(Error::AlreadyQueued { id, .. }) if join_pending => Ok((id, request)),
+                    Err(error) => Err(error),
+                },
+                Err(error) => Err(error),
+            };
+            match added {
+                Ok((id, request)) => intake.queued.push(Queued {
+                    id,
+                    file,
+                    subject: request.subject,
+                    root: request.root,
+                }),
+                Err(error) => intake.refused.push(Refused {
+                    file,
+                    error: error.to_string(),
+                }),
+            }
+        }
+        Ok(intake)
+    }
+
     /// The requests matching `filter` (all without one), oldest first.
     pub async fn list(&self, filter: Option<ListFilter>) -> Result<Vec<Entry>> {
         let query = match filter {
@@ -320,7 +392,7 @@ impl Queue {
     }
 
     /// Rejects a pending request, recording why.
-    pub async fn reject(&self, id: i64, reason: &str) -> Result<()> {
+    pub async fn reject(&self, id: i64, reason: &str) -> Result<Rejection> {
         let entry = self.entry(id).await?;
         if entry.status != RequestStatus::Pending {
             return Err(Error::NotPending {
@@ -336,7 +408,10 @@ impl Queue {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(Rejection {
+            rejected: id,
+            reason: reason.to_owned(),
+        })
     }
 
     /// Records why pending requests could not be worked on (an outage before anything
@@ -348,6 +423,16 @@ impl Queue {
                 .bind(id)
                 .execute(&self.pool)
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// When `error` is an outage (the chain could not be reached), records it on each
+    /// selected pending request, which stays pending; any other error decides nothing.
+    pub async fn note_unreachable(&self, selection: &Selection, error: &Error) -> Result<()> {
+        if let Error::Rpc { .. } = error {
+            let ids = self.pending_ids(selection).await?;
+            self.note_failure(&ids, &error.to_string()).await?;
         }
         Ok(())
     }
@@ -371,7 +456,7 @@ impl Queue {
     }
 
     /// The request as the subject sent it, from the sealed claims.
-    async fn request_of(&self, id: i64) -> Result<(Entry, Request, Option<Vec<u8>>)> {
+    async fn request_of(&self, id: i64) -> Result<(Entry, Request)> {
         let row = sqlx::query("SELECT * FROM requests WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -381,7 +466,6 @@ impl Queue {
         let sealed: Option<Vec<u8>> = row.try_get("sealed")?;
         let sealed = sealed.ok_or(Error::DataDeleted { id })?;
         let signature: Vec<u8> = row.try_get("signature")?;
-        let identity: Option<Vec<u8>> = row.try_get("identity")?;
         let request = Request {
             version: FormatVersion,
             chain_id: entry.chain_id,
@@ -394,8 +478,88 @@ impl Queue {
             deadline: entry.deadline,
             signature: Bytes::from(signature),
         };
-        Ok((entry, request, identity))
+        Ok((entry, request))
     }
+}
+
+/// What [`Queue::admit_files`] did with each file.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Intake {
+    /// The files queued.
+    pub queued: Vec<Queued>,
+    /// The files refused, with why.
+    pub refused: Vec<Refused>,
+}
+
+/// A request file queued.
+#[derive(Clone, Debug, Serialize)]
+pub struct Queued {
+    /// Its queue ID.
+    pub id: i64,
+    /// The file.
+    pub file: PathBuf,
+    /// The person.
+    #[serde(with = "kyc_core::hex")]
+    pub subject: Address,
+    /// The root of the person's claims.
+    pub root: B256,
+}
+
+impl fmt::Display for Queued {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (id, subject, root) = (self.id, self.subject, self.root);
+        write!(
+            f,
+            "queued #{id} {subject} root {root} ({})",
+            self.file.display()
+        )
+    }
+}
+
+/// A request file refused before anything of it was stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct Refused {
+    /// The file.
+    pub file: PathBuf,
+    /// Why.
+    pub error: String,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "refused {}: {}", self.file.display(), self.error)
+    }
+}
+
+/// A rejected request.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rejection {
+    /// Its queue ID.
+    pub rejected: i64,
+    /// Why, as recorded.
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rejected #{}", self.rejected)
+    }
+}
+
+/// Makes the database and its -wal and -shm files owner-only, whoever created them.
+fn restrict_to_owner(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = PathBuf::from(file);
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(Error::io(&file))?;
+        }
+    }
+    Ok(())
 }
 
 /// The seconds since the Unix epoch.
@@ -491,13 +655,22 @@ impl MigrationSource<'static> for Schema {
         >,
     > {
         Box::pin(async {
-            Ok(vec![Migration::new(
-                1,
-                "queue".into(),
-                MigrationType::Simple,
-                include_str!("../../migrations/0001_queue.sql").into(),
-                false,
-            )])
+            Ok(vec![
+                Migration::new(
+                    1,
+                    "queue".into(),
+                    MigrationType::Simple,
+                    include_str!("../../migrations/0001_queue.sql").into(),
+                    false,
+                ),
+                Migration::new(
+                    2,
+                    "canonical identity".into(),
+                    MigrationType::Simple,
+                    include_str!("../../migrations/0002_canonical_identity.sql").into(),
+                    false,
+                ),
+            ])
         })
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
 use kyc_certifier::{
-    attest::{BatchSummary, Outcome},
+    attest::BatchSummary,
     queue::{ApproveOptions, ListFilter, Queue, QueuePolicy, RequestStatus, Selection},
     relay::revoke,
     Chain, Error,
@@ -56,8 +56,9 @@ async fn approve_with(
     options: &ApproveOptions,
 ) -> kyc_certifier::Result<BatchSummary> {
     queue
-        .approve(chain, &selection, options, |_, _, _| {})
+        .approve(chain, &selection, options, |_| {})
         .await
+        .map(|approval| approval.summary)
 }
 
 /// Approves every pending request with the standard options.
@@ -271,12 +272,11 @@ async fn approval_attests_and_writes_the_credential() {
             &fixture.chain,
             &Selection::AllPending,
             &approve_options(&dir),
-            |id, who, outcome| {
-                heard.push((id, who, matches!(outcome, Outcome::Attested(_))));
-            },
+            |outcome| heard.push((outcome.request, outcome.subject, outcome.is_attested())),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .summary;
     assert_eq!(
         (summary.attested, summary.failed, summary.transactions),
         (1, 0, 1)

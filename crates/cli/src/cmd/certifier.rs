@@ -1,26 +1,25 @@
 //! `kyc certifier`: what a certification body runs: attest requests on chain (directly or
 //! through the intake queue), revoke, and relay a subject's signed withdrawal.
 
-use std::{path::PathBuf, time::Duration};
+use std::{fmt::Display, path::PathBuf, time::Duration};
 
 use alloy::primitives::Address;
 use anyhow::Context;
 use clap::Subcommand;
 use kyc_certifier::{
-    attest::{attest_batch, AttestOptions, Journal, Outcome},
-    check::check_request,
-    files::{read_file, request_files, write_credential},
+    attest::AttestOptions,
+    files::{read_file, request_files},
+    queue::ApproveOptions,
     relay::{relay_withdraw, revoke},
     Chain,
 };
 use kyc_core::{evidence::Evidence, files::WithdrawRelay};
+use serde::Serialize;
 
 use crate::opts::{RegistryArgs, WalletArgs};
 
 mod queue;
 mod report;
-
-use report::Report;
 
 /// The certification body: attest, revoke, relay withdrawals, and the intake queue.
 #[derive(Debug, clap::Args)]
@@ -45,24 +44,78 @@ impl Args {
     pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
         match self.command {
             CertifierCommand::Attest(args) => args.run(json).await,
-            CertifierCommand::Revoke(args) => args.run(json).await,
-            CertifierCommand::Relay(args) => args.run(json).await,
+            CertifierCommand::Revoke(args) => {
+                let chain = args.chain.connect_signing().await?;
+                show(&revoke(&chain, args.subject, &args.reason).await?, json)
+            }
+            CertifierCommand::Relay(args) => {
+                let relay: WithdrawRelay = read_file(&args.file)?;
+                let chain = args.chain.connect_signing().await?;
+                let withdrawn = relay_withdraw(&chain, &relay)
+                    .await
+                    .with_context(|| format!("cannot relay {}", args.file.display()))?;
+                show(&withdrawn, json)
+            }
             CertifierCommand::Queue(args) => args.run(json).await,
         }
     }
 }
 
-/// How transactions are confirmed.
+/// Prints a library result: its JSON with `--json`, else its line.
+fn show(value: &(impl Serialize + Display), json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(value)?);
+    } else {
+        println!("{value}");
+    }
+    Ok(())
+}
+
+/// The registry, the certifier's key, and how transactions are confirmed.
 #[derive(Debug, clap::Args)]
-#[command(next_help_heading = "Transactions")]
-struct TxArgs {
+struct ChainArgs {
+    #[command(flatten)]
+    registry: RegistryArgs,
+
+    #[command(flatten)]
+    wallet: WalletArgs,
+
     /// Blocks (the including one counts) before a transaction counts as done.
-    #[arg(long, env = "KYC_CONFIRMATIONS", default_value_t = 1)]
+    #[arg(
+        long,
+        env = "KYC_CONFIRMATIONS",
+        default_value_t = 1,
+        help_heading = "Transactions"
+    )]
     confirmations: u64,
 
     /// How long to wait for a transaction to be mined and confirmed.
-    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration, help_heading = "Transactions")]
     tx_timeout: Duration,
+}
+
+impl ChainArgs {
+    /// The provider that signs as the certifier, and the certifier's address.
+    fn signing(&self) -> anyhow::Result<(alloy::providers::DynProvider, Address)> {
+        let signer = self.wallet.signer()?;
+        let account = signer.address();
+        Ok((self.registry.rpc.signing_provider(signer)?, account))
+    }
+
+    /// Connects to the registry through `provider`, confirming as these options say.
+    async fn connect(
+        &self,
+        (provider, account): (alloy::providers::DynProvider, Address),
+    ) -> kyc_certifier::Result<Chain> {
+        Ok(Chain::connect(provider, self.registry.registry, account)
+            .await?
+            .with_confirmations(self.confirmations)?
+            .with_confirm_timeout(self.tx_timeout))
+    }
+
+    async fn connect_signing(&self) -> anyhow::Result<Chain> {
+        Ok(self.connect(self.signing()?).await?)
+    }
 }
 
 /// What is attested, and how it is sent.
@@ -88,14 +141,23 @@ struct BatchArgs {
     /// The most transactions sent and not yet confirmed.
     #[arg(long, default_value_t = 4)]
     in_flight: usize,
+
+    /// When the identity document already backs a live attestation of another address,
+    /// revoke that one first instead of refusing.
+    #[arg(long)]
+    rebind: bool,
 }
 
 impl BatchArgs {
-    fn options(&self) -> AttestOptions {
-        AttestOptions {
-            chunk_size: self.chunk_size,
-            in_flight: self.in_flight,
-            ..AttestOptions::new(self.evidence, self.valid_for)
+    fn options(&self) -> ApproveOptions {
+        ApproveOptions {
+            attest: AttestOptions {
+                chunk_size: self.chunk_size,
+                in_flight: self.in_flight,
+                ..AttestOptions::new(self.evidence, self.valid_for)
+            },
+            out_dir: self.out_dir.clone(),
+            rebind: self.rebind,
         }
     }
 }
@@ -108,28 +170,12 @@ fn parse_evidence(text: &str) -> Result<Evidence, String> {
     Ok(evidence)
 }
 
-/// Connects to the registry as the signing certifier.
-async fn connect(registry: &RegistryArgs, wallet: &WalletArgs) -> anyhow::Result<Chain> {
-    let signer = wallet.signer()?;
-    let account = signer.address();
-    let provider = registry.rpc.signing_provider(signer)?;
-    Ok(Chain::connect(provider, registry.registry, account).await?)
-}
-
-impl TxArgs {
-    /// `chain`, confirming transactions as these options say.
-    fn apply(&self, chain: Chain) -> anyhow::Result<Chain> {
-        Ok(chain
-            .with_confirmations(self.confirmations)?
-            .with_confirm_timeout(self.tx_timeout))
-    }
-}
-
 /// Check request files and attest them on chain at once, writing a credential per subject.
 ///
-/// Without the queue: every file is checked (claims, root, signature, nonce, deadline), the
-/// valid ones go out through attestBatch. Running it again after an interruption sends
-/// nothing twice: what is already on chain is recognised and its credential written.
+/// Every file is checked (claims, root, signature, nonce, deadline) and recorded in the
+/// queue, and the same duplicate-identity check as `queue approve` applies; the valid ones
+/// go out through attestBatch. Running it again after an interruption sends nothing
+/// twice: what is already on chain is recognised and its credential written.
 #[derive(Debug, clap::Args)]
 struct AttestArgs {
     /// Request files, or folders of them (*.json).
@@ -140,61 +186,30 @@ struct AttestArgs {
     batch: BatchArgs,
 
     #[command(flatten)]
-    registry: RegistryArgs,
+    queue: queue::QueueArgs,
 
     #[command(flatten)]
-    wallet: WalletArgs,
-
-    #[command(flatten)]
-    tx: TxArgs,
+    chain: ChainArgs,
 }
 
 impl AttestArgs {
     async fn run(self, json: bool) -> anyhow::Result<()> {
-        let files = request_files(&self.requests)?;
-        let chain = self
-            .tx
-            .apply(connect(&self.registry, &self.wallet).await?)?;
-        let mut report = Report::new(files.len(), json);
-        let mut items = Vec::new();
-        for file in files {
-            let label = file.display().to_string();
-            let checked = match read_file(&file) {
-                Ok(request) => check_request(&chain, &request).await.map(|()| request),
-                Err(error) => Err(error),
-            };
-            match checked {
-                Ok(request) => items.push(kyc_certifier::attest::Item {
-                    key: label,
-                    request,
-                }),
-                Err(error) => report.refused(&label, &error),
-            }
+        let total = request_files(&self.requests)?.len();
+        let (queue, maintenance) = self.queue.open().await?;
+        queue::note(&maintenance, json);
+        let attested = async {
+            let chain = self.chain.connect_signing().await?;
+            let mut progress = report::Progress::new(total, json);
+            let approval = queue
+                .attest_files(&chain, &self.requests, &self.batch.options(), |outcome| {
+                    progress.show(outcome)
+                })
+                .await?;
+            progress.finish(&approval)
         }
-        let mut journal = FileJournal {
-            out_dir: &self.batch.out_dir,
-            report: &mut report,
-        };
-        let summary = attest_batch(&chain, items, &self.batch.options(), &mut journal).await?;
-        report.finish(&summary)
-    }
-}
-
-/// Writes credentials and reports outcomes of the direct `attest`.
-struct FileJournal<'a> {
-    out_dir: &'a PathBuf,
-    report: &'a mut Report,
-}
-
-impl Journal<String> for FileJournal<'_> {
-    async fn record(&mut self, file: &String, outcome: Outcome) -> kyc_certifier::Result<()> {
-        if let Outcome::Attested(attested) = &outcome {
-            let path = write_credential(self.out_dir, &attested.credential)?;
-            self.report.attested(file, attested, Some(&path));
-        } else if let Outcome::Failed(failure) = &outcome {
-            self.report.failed(file, None, failure);
-        }
-        Ok(())
+        .await;
+        queue.close().await;
+        attested
     }
 }
 
@@ -209,39 +224,7 @@ struct RevokeArgs {
     reason: String,
 
     #[command(flatten)]
-    registry: RegistryArgs,
-
-    #[command(flatten)]
-    wallet: WalletArgs,
-
-    #[command(flatten)]
-    tx: TxArgs,
-}
-
-impl RevokeArgs {
-    async fn run(self, json: bool) -> anyhow::Result<()> {
-        let chain = self
-            .tx
-            .apply(connect(&self.registry, &self.wallet).await?)?;
-        let confirmed = revoke(&chain, self.subject, &self.reason).await?;
-        if json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "revoked": self.subject.to_checksum(None),
-                    "certifier": chain.account().to_checksum(None),
-                    "tx_hash": confirmed.tx_hash,
-                    "block_number": confirmed.block_number,
-                })
-            );
-        } else {
-            println!(
-                "revoked {} in transaction {} (block {})",
-                self.subject, confirmed.tx_hash, confirmed.block_number
-            );
-        }
-        Ok(())
-    }
+    chain: ChainArgs,
 }
 
 /// Relay a subject's signed withdrawal (the file `kyc user withdraw --relay-out` writes),
@@ -252,40 +235,5 @@ struct RelayArgs {
     file: PathBuf,
 
     #[command(flatten)]
-    registry: RegistryArgs,
-
-    #[command(flatten)]
-    wallet: WalletArgs,
-
-    #[command(flatten)]
-    tx: TxArgs,
-}
-
-impl RelayArgs {
-    async fn run(self, json: bool) -> anyhow::Result<()> {
-        let relay: WithdrawRelay = read_file(&self.file)?;
-        let chain = self
-            .tx
-            .apply(connect(&self.registry, &self.wallet).await?)?;
-        let confirmed = relay_withdraw(&chain, &relay)
-            .await
-            .with_context(|| format!("cannot relay {}", self.file.display()))?;
-        if json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "withdrawn": relay.subject.to_checksum(None),
-                    "certifier": relay.certifier.to_checksum(None),
-                    "tx_hash": confirmed.tx_hash,
-                    "block_number": confirmed.block_number,
-                })
-            );
-        } else {
-            println!(
-                "withdrew the attestation of {} by {} in transaction {} (block {})",
-                relay.subject, relay.certifier, confirmed.tx_hash, confirmed.block_number
-            );
-        }
-        Ok(())
-    }
+    chain: ChainArgs,
 }

@@ -11,8 +11,8 @@ use alloy::{
 };
 use anyhow::{bail, ensure, Context};
 use kyc_certifier::{
-    attest::{AttestOptions, Outcome},
-    queue::{ApproveOptions, Queue, QueuePolicy, Selection},
+    attest::AttestOptions,
+    queue::{ApproveOptions, Queue, QueuePolicy, Selection, Settled},
     relay::{relay_withdraw, revoke},
     Chain,
 };
@@ -329,23 +329,18 @@ async fn approve_one(
     id: i64,
     options: &ApproveOptions,
 ) -> anyhow::Result<Credential> {
-    let mut credential = None;
-    let mut failure = None;
-    queue
-        .approve(
-            chain,
-            &Selection::Ids(vec![id]),
-            options,
-            |_, _, outcome| match outcome {
-                Outcome::Attested(attested) => credential = Some(attested.credential.clone()),
-                Outcome::Failed(failed) => failure = Some(failed.reason.clone()),
-            },
-        )
+    let approval = queue
+        .approve(chain, &Selection::Ids(vec![id]), options, |_| {})
         .await?;
-    match (credential, failure) {
-        (Some(credential), _) => Ok(credential),
-        (None, Some(reason)) => bail!("request #{id} was not attested: {reason}"),
-        (None, None) => bail!("request #{id} was not attested"),
+    let outcome = approval
+        .outcomes
+        .into_iter()
+        .next()
+        .with_context(|| format!("request #{id} was not settled"))?;
+    let line = outcome.to_string();
+    match outcome.settled {
+        Settled::Attested(attested) => Ok(attested.credential),
+        _ => bail!("{line}"),
     }
 }
 

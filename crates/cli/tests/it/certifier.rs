@@ -286,9 +286,12 @@ async fn queue_add_approve_reject_purge() {
         .unwrap();
     assert!(approved.status.success(), "{}", stderr(&approved));
     let report: Value = serde_json::from_str(&stdout(&approved)).unwrap();
-    assert_eq!(report["attested"].as_array().unwrap().len(), 1);
-    assert_eq!(report["failed"].as_array().unwrap().len(), 0);
-    let tx = report["attested"][0]["tx_hash"]
+    assert_eq!(
+        (report["attested"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(report["outcomes"][0]["outcome"], "attested");
+    let tx = report["outcomes"][0]["tx_hash"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -891,5 +894,154 @@ async fn killed_mid_batch_then_rerun_attests_each_request_exactly_once() {
             (credential.root, credential.tx_hash),
             (request.root, log.transaction_hash.unwrap())
         );
+    }
+}
+
+/// The same signature with `v` written 0/1 instead of 27/28 (SPEC accepts it off chain).
+fn with_v_as_parity(signature: &alloy::primitives::Bytes) -> alloy::primitives::Bytes {
+    let mut bytes = signature.to_vec();
+    bytes[64] -= 27;
+    bytes.into()
+}
+
+/// Requests and a withdrawal signed with `v` 0/1 are sent on chain as 27/28: the direct
+/// attest, the queue and the relay each get them recorded instead of left pending.
+#[tokio::test]
+async fn signatures_with_v_as_0_or_1_are_sent_as_27_or_28() {
+    let net = Net::start();
+    let (direct, queued) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    for (subject, number, file) in [(&direct, "ID111", "a.json"), (&queued, "ID222", "b.json")] {
+        let mut request = net.request(subject, &person(number), file).await;
+        request.signature = with_v_as_parity(&request.signature);
+        assert!(request.signature[64] <= 1);
+        std::fs::write(net.path(file), request.to_json().unwrap()).unwrap();
+    }
+
+    let attested = net.attest("a.json", &[]);
+    assert!(attested.status.success(), "{}", stderr(&attested));
+    net.queue_add("b.json");
+    let approved = net
+        .kyc()
+        .args(["certifier", "queue", "approve"])
+        .args(APPROVE)
+        .output()
+        .unwrap();
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    assert_eq!(net.list()[0]["status"], "approved");
+    for subject in [&direct, &queued] {
+        assert_eq!(
+            net.show(subject.address())["attestations"][0]["status"],
+            "active"
+        );
+    }
+
+    let client = kyc_wallet::chain::RegistryClient::connect(net.provider(), net.registry)
+        .await
+        .unwrap();
+    let deadline = net.now().await + 600;
+    let mut relay =
+        kyc_wallet::withdraw::prepare_withdraw(&client, &direct, net.certifier.address(), deadline)
+            .await
+            .unwrap();
+    relay.signature = with_v_as_parity(&relay.signature);
+    std::fs::write(net.path("withdraw.json"), relay.to_json().unwrap()).unwrap();
+    let relayed = net
+        .kyc()
+        .args(["certifier", "relay", "withdraw.json"])
+        .output()
+        .unwrap();
+    assert!(relayed.status.success(), "{}", stderr(&relayed));
+    assert_eq!(
+        net.show(direct.address())["attestations"][0]["status"],
+        "withdrawn"
+    );
+}
+
+/// One document written three ways (spaces and lower case, no `document.type`, full-width
+/// forms) is one identity: the direct path and the queue both refuse a second address.
+#[tokio::test]
+async fn one_document_written_differently_is_one_identity() {
+    let net = Net::start();
+    let (first, second, third) = (
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+    );
+    net.request(&first, &person("TK1234567"), "a.json").await;
+    let attested = net.attest("a.json", &[]);
+    assert!(attested.status.success(), "{}", stderr(&attested));
+
+    let untyped: Vec<_> = person("tk 123 4567")
+        .into_iter()
+        .filter(|(key, _)| *key != "document.type")
+        .collect();
+    net.request(&second, &untyped, "b.json").await;
+    let refused = net.attest("b.json", &[]);
+    assert_one_line_error(&refused, "1 of 1 requests were not attested");
+    let duplicate = format!(
+        "the identity document is already attested for {} (request #1)",
+        first.address()
+    );
+    assert!(
+        stderr(&refused).contains(&duplicate),
+        "{}",
+        stderr(&refused)
+    );
+
+    net.request(&third, &person("ＴＫ１２３-４５６７"), "c.json")
+        .await;
+    net.queue_add("c.json");
+    let approved = net
+        .kyc()
+        .args(["--json", "certifier", "queue", "approve", "3"])
+        .args(&APPROVE[..6])
+        .output()
+        .unwrap();
+    assert!(!approved.status.success());
+    let report: Value = serde_json::from_str(&stdout(&approved)).unwrap();
+    let outcome = &report["outcomes"][0];
+    assert_eq!(outcome["outcome"], "duplicate_identity", "{report}");
+    assert!(outcome["reason"].as_str().unwrap().contains(&duplicate));
+    for subject in [&second, &third] {
+        assert_eq!(
+            net.show(subject.address())["attestations"],
+            serde_json::json!([])
+        );
+    }
+}
+
+/// The queue database, its key and the credentials are the owner's alone, and a queue
+/// database left readable by others is made owner-only again when it is opened.
+#[cfg(unix)]
+#[tokio::test]
+async fn queue_and_credential_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let net = Net::start();
+    let mode = |name: &str| {
+        std::fs::metadata(net.path(name))
+            .map(|meta| meta.permissions().mode() & 0o777)
+            .ok()
+    };
+    let subject = PrivateKeySigner::random();
+    net.request(&subject, &person("ID111"), "a.json").await;
+    let attested = net.attest("a.json", &[]);
+    assert!(attested.status.success(), "{}", stderr(&attested));
+    let credential = format!("credentials/{}.json", subject.address());
+    assert_eq!(mode("queue.db"), Some(0o600));
+    assert_eq!(mode("queue.db.key"), Some(0o600));
+    assert_eq!(mode("credentials"), Some(0o700));
+    assert_eq!(mode(&credential), Some(0o600));
+    let names: Vec<_> = std::fs::read_dir(net.path("credentials"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
+
+    std::fs::set_permissions(net.path("queue.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let listed = net.list();
+    assert_eq!(listed[0]["status"], "approved");
+    assert_eq!(mode("queue.db"), Some(0o600));
+    for name in ["queue.db-wal", "queue.db-shm"] {
+        assert!(matches!(mode(name), None | Some(0o600)), "{name}");
     }
 }

@@ -159,8 +159,9 @@ fn person_certifier_and_bank_through_the_binary() {
         ]
         .concat(),
     );
-    assert_eq!(approved["attested"].as_array().unwrap().len(), 1);
-    let credential = approved["attested"][0]["credential"]
+    assert_eq!(approved["attested"], 1);
+    assert_eq!(approved["outcomes"][0]["outcome"], "attested");
+    let credential = approved["outcomes"][0]["credential"]
         .as_str()
         .unwrap()
         .to_owned();

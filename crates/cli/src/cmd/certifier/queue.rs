@@ -7,15 +7,9 @@ use std::{
 
 use anyhow::bail;
 use clap::Subcommand;
-use kyc_certifier::{
-    attest::Outcome,
-    files::{credential_path, read_file, request_files},
-    queue::{ApproveOptions, Entry, ListFilter, Queue, QueuePolicy, Selection},
-};
-use serde_json::json;
+use kyc_certifier::queue::{ListFilter, Maintenance, Queue, QueuePolicy, Selection};
 
-use super::{connect, report::Report, BatchArgs, TxArgs};
-use crate::opts::{RegistryArgs, WalletArgs};
+use super::{report::Progress, show, BatchArgs, ChainArgs};
 
 /// The intake queue: requests wait here, checked and sealed, for a decision.
 ///
@@ -23,6 +17,17 @@ use crate::opts::{RegistryArgs, WalletArgs};
 /// deletes the personal data of requests decided longer ago than the retention.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
+    #[command(flatten)]
+    queue: QueueArgs,
+
+    #[command(subcommand)]
+    command: QueueCommand,
+}
+
+/// Where the queue is, and how long it keeps things.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Queue")]
+pub(super) struct QueueArgs {
     /// The queue database (created with its key file when missing).
     #[arg(
         long,
@@ -43,27 +48,11 @@ pub(crate) struct Args {
     /// How long a request may wait for a decision.
     #[arg(long, env = "KYC_MAX_PENDING", default_value = "10d", value_parser = humantime::parse_duration, global = true)]
     max_pending: Duration,
-
-    #[command(subcommand)]
-    command: QueueCommand,
 }
 
-#[derive(Debug, Subcommand)]
-enum QueueCommand {
-    /// Check request files and queue them.
-    Add(AddArgs),
-    /// List the queue's audit lines.
-    List(ListArgs),
-    /// Attest pending requests on chain and write their credentials.
-    Approve(ApproveArgs),
-    /// Reject a pending request.
-    Reject(RejectArgs),
-    /// Time out and delete what the retention rules say (every command does this first).
-    Purge,
-}
-
-impl Args {
-    pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
+impl QueueArgs {
+    /// Opens the queue and applies the retention rules; what they did.
+    pub(super) async fn open(&self) -> anyhow::Result<(Queue, Maintenance)> {
         let key = self
             .queue_key
             .clone()
@@ -73,36 +62,67 @@ impl Args {
             retention: self.retention,
             max_pending: self.max_pending,
         };
-        let maintenance = queue.maintain(&policy).await?;
-        let result = match self.command {
-            QueueCommand::Purge => {
-                if json {
-                    println!(
-                        "{}",
-                        json!({ "timed_out": maintenance.timed_out, "purged": maintenance.purged })
-                    );
-                } else {
-                    println!(
-                        "{} requests timed out, personal data of {} requests deleted",
-                        maintenance.timed_out, maintenance.purged
-                    );
-                }
-                Ok(())
+        match queue.maintain(&policy).await {
+            Ok(maintenance) => Ok((queue, maintenance)),
+            Err(error) => {
+                queue.close().await;
+                Err(error.into())
             }
+        }
+    }
+}
+
+/// Notes on stderr what the retention rules did, when they did something.
+pub(super) fn note(maintenance: &Maintenance, json: bool) {
+    if !json && (maintenance.timed_out > 0 || maintenance.purged > 0) {
+        eprintln!("note: {maintenance}");
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum QueueCommand {
+    /// Check request files (claims, root, signature, nonce, deadline, addressed to us)
+    /// and queue them; a refused file is named with its reason and nothing of it is stored.
+    Add {
+        /// Request files, or folders of them (*.json).
+        #[arg(required = true)]
+        requests: Vec<PathBuf>,
+
+        #[command(flatten)]
+        chain: ChainArgs,
+    },
+    /// List the queue: ID, status, subject, root, times, whether the personal data is
+    /// kept, and the transaction or the reason.
+    List {
+        /// Only requests in this state: pending, approved, rejected, timed_out, or deleted
+        /// (personal data deleted).
+        #[arg(long, value_parser = |s: &str| s.parse::<ListFilter>().map_err(|e| e.to_string()))]
+        status: Option<ListFilter>,
+    },
+    /// Attest pending requests on chain (attestBatch in chunks), mark them approved and
+    /// write their credentials. Interrupted, it can be run again: nothing is attested twice.
+    Approve(ApproveArgs),
+    /// Reject a pending request, recording why.
+    Reject {
+        /// The request.
+        id: i64,
+
+        /// Why (kept in the audit line).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Time out and delete what the retention rules say (every command does this first).
+    Purge,
+}
+
+impl Args {
+    pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
+        let (queue, maintenance) = self.queue.open().await?;
+        let result = match self.command {
+            QueueCommand::Purge => show(&maintenance, json),
             command => {
-                if !json && (maintenance.timed_out > 0 || maintenance.purged > 0) {
-                    eprintln!(
-                        "note: {} requests timed out, personal data of {} requests deleted",
-                        maintenance.timed_out, maintenance.purged
-                    );
-                }
-                match command {
-                    QueueCommand::Add(args) => args.run(&queue, json).await,
-                    QueueCommand::List(args) => args.run(&queue, json).await,
-                    QueueCommand::Approve(args) => args.run(&queue, json).await,
-                    QueueCommand::Reject(args) => args.run(&queue, json).await,
-                    QueueCommand::Purge => Ok(()),
-                }
+                note(&maintenance, json);
+                command.run(&queue, json).await
             }
         };
         queue.close().await;
@@ -110,141 +130,66 @@ impl Args {
     }
 }
 
-/// Check request files (claims, root, signature, nonce, deadline, addressed to us) and queue
-/// them; a refused file is named with its reason and nothing of it is stored.
-#[derive(Debug, clap::Args)]
-struct AddArgs {
-    /// Request files, or folders of them (*.json).
-    #[arg(required = true)]
-    requests: Vec<PathBuf>,
-
-    #[command(flatten)]
-    registry: RegistryArgs,
-
-    #[command(flatten)]
-    wallet: WalletArgs,
-}
-
-impl AddArgs {
+impl QueueCommand {
     async fn run(self, queue: &Queue, json: bool) -> anyhow::Result<()> {
-        let files = request_files(&self.requests)?;
-        let chain = connect(&self.registry, &self.wallet).await?;
-        let (mut queued, mut refused) = (Vec::new(), Vec::new());
-        for file in files {
-            let added = match read_file(&file) {
-                Ok(request) => queue.add(&chain, &request).await.map(|id| (id, request)),
-                Err(error) => Err(error),
-            };
-            match added {
-                Ok((id, request)) => {
-                    if !json {
-                        println!(
-                            "queued #{id} {} root {} ({})",
-                            request.subject,
-                            request.root,
-                            file.display()
-                        );
-                    }
-                    queued.push(json!({
-                        "id": id,
-                        "file": file,
-                        "subject": request.subject.to_checksum(None),
-                        "root": request.root,
-                    }));
+        match self {
+            Self::Add { requests, chain } => {
+                let chain = chain.connect_signing().await?;
+                let intake = queue.admit_files(&chain, &requests, false).await?;
+                if json {
+                    println!("{}", serde_json::to_string(&intake)?);
+                } else {
+                    intake.queued.iter().for_each(|queued| println!("{queued}"));
+                    intake
+                        .refused
+                        .iter()
+                        .for_each(|refused| eprintln!("{refused}"));
                 }
-                Err(error) => {
-                    if !json {
-                        eprintln!("refused {}: {error}", file.display());
-                    }
-                    refused.push(json!({ "file": file, "error": error.to_string() }));
+                if !intake.refused.is_empty() {
+                    let (refused, total) = (
+                        intake.refused.len(),
+                        intake.refused.len() + intake.queued.len(),
+                    );
+                    bail!("{refused} of {total} request files were refused");
                 }
+                Ok(())
             }
+            Self::List { status } => list(queue, status, json).await,
+            Self::Approve(args) => args.run(queue, json).await,
+            Self::Reject { id, reason } => show(&queue.reject(id, &reason).await?, json),
+            Self::Purge => Ok(()),
         }
-        if json {
-            println!("{}", json!({ "queued": queued, "refused": refused }));
-        }
-        if !refused.is_empty() {
-            bail!(
-                "{} of {} request files were refused",
-                refused.len(),
-                refused.len() + queued.len()
-            );
-        }
-        Ok(())
     }
 }
 
-/// List the queue: ID, status, subject, root, times, whether the personal data is kept,
-/// and the transaction or the reason.
-#[derive(Debug, clap::Args)]
-struct ListArgs {
-    /// Only requests in this state: pending, approved, rejected, timed_out, or deleted
-    /// (personal data deleted).
-    #[arg(long, value_parser = |s: &str| s.parse::<ListFilter>().map_err(|e| e.to_string()))]
-    status: Option<ListFilter>,
-}
-
-impl ListArgs {
-    async fn run(self, queue: &Queue, json: bool) -> anyhow::Result<()> {
-        let entries = queue.list(self.status).await?;
-        if json {
-            let entries: Vec<_> = entries.iter().map(entry_json).collect();
-            println!("{}", serde_json::Value::from(entries));
-            return Ok(());
-        }
-        if entries.is_empty() {
-            println!("no requests");
-        }
-        for entry in &entries {
-            let data = if entry.data_deleted_at.is_some() {
-                "deleted"
-            } else {
-                "kept"
-            };
-            let detail = match (&entry.tx_hash, &entry.reason) {
-                (Some(tx), _) => format!("tx {tx}"),
-                (None, Some(reason)) => reason.clone(),
-                (None, None) => String::new(),
-            };
-            println!(
-                "#{:<5} {:<9} {} {} received {} data {:<7} {detail}",
-                entry.id,
-                entry.status,
-                entry.subject,
-                entry.root,
-                time(entry.received_at),
-                data,
-            );
-        }
-        Ok(())
+async fn list(queue: &Queue, status: Option<ListFilter>, json: bool) -> anyhow::Result<()> {
+    let entries = queue.list(status).await?;
+    if json {
+        println!("{}", serde_json::to_string(&entries)?);
+        return Ok(());
     }
-}
-
-fn entry_json(entry: &Entry) -> serde_json::Value {
-    json!({
-        "id": entry.id,
-        "status": entry.status,
-        "reason": entry.reason,
-        "chain_id": entry.chain_id,
-        "registry": entry.registry.to_checksum(None),
-        "certifier": entry.certifier.to_checksum(None),
-        "subject": entry.subject.to_checksum(None),
-        "root": entry.root,
-        "nonce": entry.nonce,
-        "deadline": entry.deadline,
-        "received_at": entry.received_at,
-        "decided_at": entry.decided_at,
-        "data_deleted_at": entry.data_deleted_at,
-        "evidence": entry.evidence,
-        "issued_at": entry.issued_at,
-        "expires_at": entry.expires_at,
-        "tx_hash": entry.tx_hash,
-        "block_number": entry.block_number,
-    })
-}
-
-fn time(unix: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix)).to_string()
+    if entries.is_empty() {
+        println!("no requests");
+    }
+    for entry in &entries {
+        let data = if entry.data_deleted_at.is_some() {
+            "deleted"
+        } else {
+            "kept"
+        };
+        let detail = match (&entry.tx_hash, &entry.reason) {
+            (Some(tx), _) => format!("tx {tx}"),
+            (None, Some(reason)) => reason.clone(),
+            (None, None) => String::new(),
+        };
+        let received =
+            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(entry.received_at));
+        println!(
+            "#{:<5} {:<9} {} {} received {received} data {data:<7} {detail}",
+            entry.id, entry.status, entry.subject, entry.root,
+        );
+    }
+    Ok(())
 }
 
 /// Attest pending requests on chain (attestBatch in chunks), mark them approved and write
@@ -259,22 +204,11 @@ struct ApproveArgs {
     #[arg(long)]
     all: bool,
 
-    /// When the identity document already backs a live attestation of another address,
-    /// revoke that one first instead of refusing.
-    #[arg(long)]
-    rebind: bool,
-
     #[command(flatten)]
     batch: BatchArgs,
 
     #[command(flatten)]
-    registry: RegistryArgs,
-
-    #[command(flatten)]
-    wallet: WalletArgs,
-
-    #[command(flatten)]
-    tx: TxArgs,
+    chain: ChainArgs,
 }
 
 impl ApproveArgs {
@@ -284,60 +218,20 @@ impl ApproveArgs {
         } else {
             Selection::Ids(self.ids.clone())
         };
-        let chain = match connect(&self.registry, &self.wallet).await {
-            Ok(chain) => self.tx.apply(chain)?,
+        let chain = match self.chain.connect(self.chain.signing()?).await {
+            Ok(chain) => chain,
             Err(error) => {
-                // The chain is out of reach: nothing was decided; say why on each request.
-                if let Some(outage @ kyc_certifier::Error::Rpc { .. }) = error.downcast_ref() {
-                    let ids = queue.pending_ids(&selection).await?;
-                    queue.note_failure(&ids, &outage.to_string()).await?;
-                }
-                return Err(error);
+                queue.note_unreachable(&selection, &error).await?;
+                return Err(error.into());
             }
         };
         let total = queue.approval_ids(&chain, &selection).await?.len();
-        let options = ApproveOptions {
-            attest: self.batch.options(),
-            out_dir: self.batch.out_dir.clone(),
-            rebind: self.rebind,
-        };
-        let mut report = Report::new(total, json);
-        let out_dir = &self.batch.out_dir;
-        let summary = queue
-            .approve(&chain, &selection, &options, |id, subject, outcome| {
-                let label = format!("#{id}");
-                match outcome {
-                    Outcome::Attested(attested) => {
-                        let path = credential_path(out_dir, &attested.credential);
-                        report.attested(&label, attested, Some(&path));
-                    }
-                    Outcome::Failed(failure) => report.failed(&label, Some(subject), failure),
-                }
+        let mut progress = Progress::new(total, json);
+        let approval = queue
+            .approve(&chain, &selection, &self.batch.options(), |outcome| {
+                progress.show(outcome)
             })
             .await?;
-        report.finish(&summary)
-    }
-}
-
-/// Reject a pending request, recording why.
-#[derive(Debug, clap::Args)]
-struct RejectArgs {
-    /// The request.
-    id: i64,
-
-    /// Why (kept in the audit line).
-    #[arg(long)]
-    reason: String,
-}
-
-impl RejectArgs {
-    async fn run(self, queue: &Queue, json: bool) -> anyhow::Result<()> {
-        queue.reject(self.id, &self.reason).await?;
-        if json {
-            println!("{}", json!({ "rejected": self.id, "reason": self.reason }));
-        } else {
-            println!("rejected #{}", self.id);
-        }
-        Ok(())
+        progress.finish(&approval)
     }
 }
