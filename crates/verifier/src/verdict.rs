@@ -67,6 +67,20 @@ impl Reason {
     pub fn is_review(self) -> bool {
         matches!(self, Self::AttestationTooOld)
     }
+
+    /// Whether an answer with this reason proves nothing of the session's subject
+    /// (anyone who saw the QR code could send it), so leaves the session open:
+    /// malformed, a bad or another's signature, no attestation, a root not attested.
+    pub fn leaves_session_open(self) -> bool {
+        matches!(
+            self,
+            Self::Malformed
+                | Self::BadSignature
+                | Self::SignerMismatch
+                | Self::NoAttestation
+                | Self::RootMismatch
+        )
+    }
 }
 
 /// The answer to one submission.

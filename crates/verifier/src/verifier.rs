@@ -15,11 +15,13 @@ use crate::{
 
 /// Verifies submissions against one registry on one chain, with sessions kept in a [`Store`].
 ///
-/// A session is used up by the first *authentic* answer to it (a valid signature of
-/// the subject bound to its registration ID), whatever the verdict: one registration,
-/// one answer. Submissions that prove nothing (malformed, bad signature, signer
-/// mismatch) do not use it up, so nobody who merely saw the QR code can spoil it;
-/// neither does an RPC or database failure, which is an error, not a verdict.
+/// A session is used up by the first answer signed by its subject (bound to its
+/// registration ID) whose subject holds an attestation by the named certifier with the
+/// submitted root, whatever the rest of the verdict: one registration, one answer.
+/// Answers that prove nothing (malformed, bad signature, signer mismatch, no
+/// attestation, root mismatch; see [`Reason::leaves_session_open`]) do not use it up,
+/// so a stranger who saw the QR code can neither spoil nor take it with a throwaway
+/// key; neither does an RPC or database failure, which is an error, not a verdict.
 #[derive(Clone, Debug)]
 pub struct Verifier<S> {
     chain: Chain,
@@ -67,7 +69,7 @@ impl<S: Store> Verifier<S> {
     }
 
     /// Verifies a submission (its JSON bytes) under `policy`, and uses up its session
-    /// if the answer is authentic (see [`Verifier`]).
+    /// if the answer proves its subject (see [`Verifier`]).
     pub async fn verify(&self, submission: &[u8], policy: &Policy) -> Result<Verdict> {
         let mut verdicts = self.verify_many(&[submission], policy).await?;
         verdicts
@@ -173,7 +175,7 @@ impl<S: Store> Verifier<S> {
         Ok(judged)
     }
 
-    /// Records judged answers: the sessions their authentic answers use up are marked
+    /// Records judged answers: the sessions their subjects' answers use up are marked
     /// used with their verdicts, all in one transaction of the store. An answer that
     /// loses its session to an earlier one (in the batch, or from another process) is
     /// rejected as `registration_used`. Verdicts come in the order of `judged`.
@@ -255,7 +257,8 @@ fn unreadable(now: u64) -> Verdict {
 }
 
 /// A verdict reached but not yet recorded: [`Verifier::record`] uses up the session
-/// when the answer is authentic and the session was unused when read.
+/// when the answer is the subject's, attested with its root (see [`Verifier`]), and the
+/// session was unused when read.
 #[derive(Clone, Debug)]
 pub struct Judged {
     verdict: Verdict,
@@ -285,7 +288,7 @@ struct Judgement<'a> {
 impl Judgement<'_> {
     fn verdict(&self) -> Judged {
         let mut reasons = self.inspection.reasons.clone();
-        let authentic = self.signature(&mut reasons);
+        self.signature(&mut reasons);
         self.session(&mut reasons);
         self.attestation(&mut reasons);
         self.fields(&mut reasons);
@@ -306,6 +309,7 @@ impl Judgement<'_> {
         let certifier_name =
             Some(self.answer.certifier_name.clone()).filter(|name| !name.is_empty());
         let unused = self.record.is_some_and(|record| record.used_at.is_none());
+        let proves_subject = !reasons.iter().any(|reason| reason.leaves_session_open());
         Judged {
             verdict: Verdict {
                 outcome,
@@ -324,18 +328,17 @@ impl Judgement<'_> {
                 claims_deleted: false,
                 verified_at: self.now,
             },
-            uses_up_session: authentic && unused,
+            uses_up_session: proves_subject && unused,
         }
     }
 
     /// Whether the subject signed: by its key, or as a contract through ERC-1271.
-    fn signature(&self, reasons: &mut Vec<Reason>) -> bool {
+    fn signature(&self, reasons: &mut Vec<Reason>) {
         match self.inspection.signature {
-            SignatureCheck::Valid => true,
-            SignatureCheck::AskContract(_) if self.answer.contract_accepts == Some(true) => true,
+            SignatureCheck::Valid => {}
+            SignatureCheck::AskContract(_) if self.answer.contract_accepts == Some(true) => {}
             SignatureCheck::AskContract(reason) | SignatureCheck::Invalid(reason) => {
-                reasons.push(reason);
-                false
+                reasons.push(reason)
             }
         }
     }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use alloy::signers::local::PrivateKeySigner;
+use kyc_core::files::Credential;
 use kyc_wallet::http::ServiceClient;
 use serde_json::json;
 
@@ -108,6 +110,57 @@ async fn a_refusal_is_a_verdict_with_its_reasons() {
         shown["verdict"]["claims"],
         json!([]),
         "a refused answer keeps no claim"
+    );
+}
+
+#[tokio::test]
+async fn a_stranger_who_saw_the_code_can_neither_spoil_nor_take_the_session() {
+    let service = TestService::start().await;
+    let created = service.create_session(&FIELDS).await;
+
+    // A stranger signs an answer with a throwaway key and claims of their own: an
+    // authentic signature, but of a subject the certifier never attested.
+    let stranger = PrivateKeySigner::random();
+    let made_up = kyc_test_utils::commitment(&[
+        ("given_name", "Mallory"),
+        ("family_name", "Doe"),
+        ("birthdate", "1980-05-05"),
+    ]);
+    let credential = Credential {
+        subject: stranger.address(),
+        claims: made_up.claims().to_vec(),
+        root: made_up.root(),
+        ..service.credential.clone()
+    };
+    let code = kyc_wallet::scan::read_code(&created.uri, unix_now()).unwrap();
+    let fields: Vec<String> = FIELDS.iter().map(|field| (*field).to_owned()).collect();
+    let spoiler =
+        kyc_wallet::consent::build_submission(&stranger, &credential, &code, &fields, unix_now())
+            .unwrap();
+    let (status, verdict) = service.submit(&spoiler).await;
+    assert_eq!(
+        (status, verdict["outcome"].as_str(), &verdict["reasons"]),
+        (200, Some("rejected"), &json!(["no_attestation"]))
+    );
+    assert_eq!(
+        service.session(created.registration_id).await["status"],
+        "pending"
+    );
+
+    // The real person then answers, and is approved.
+    let (status, verdict) = service
+        .submit(&service.submission(&created.uri, &FIELDS))
+        .await;
+    assert_eq!(
+        (status, verdict["outcome"].as_str()),
+        (200, Some("approved")),
+        "{verdict}"
+    );
+    let shown = service.session(created.registration_id).await;
+    assert_eq!(shown["status"], "verified");
+    assert_eq!(
+        shown["verdict"]["subject"],
+        json!(service.devnet.subject.address().to_checksum(None))
     );
 }
 

@@ -254,6 +254,31 @@ async fn no_attestation() {
         .await;
     assert_eq!(verdict.reasons, [Reason::NoAttestation]);
     assert_eq!(verdict.attestation, None);
+    assert_eq!(fixture.record(session.registration_id).await.used_at, None);
+}
+
+#[tokio::test]
+async fn a_stranger_with_a_throwaway_key_neither_spoils_nor_takes_the_session() {
+    let (fixture, session, commitment) = attested().await;
+    // Someone who saw the QR code signs an answer as themselves, with a root of their own.
+    let stranger = PrivateKeySigner::random();
+    let mut spoiler = fixture.submission(&session, &crate::fixtures::commitment(), &ALL_FIELDS);
+    spoiler.subject = stranger.address();
+    resign(&mut spoiler, &stranger);
+    let verdict = fixture.verify(&spoiler, &Policy::default()).await;
+    assert_eq!(verdict.reasons, [Reason::NoAttestation]);
+    assert_eq!(fixture.record(session.registration_id).await.used_at, None);
+
+    // The real person then answers, and is approved.
+    let verdict = fixture
+        .answer(&session, &commitment, &Policy::default())
+        .await;
+    assert_eq!(verdict.outcome, Outcome::Approved, "{:?}", verdict.reasons);
+    let record = fixture.record(session.registration_id).await;
+    assert_eq!(
+        record.verdict.unwrap().subject,
+        Some(fixture.devnet.subject.address())
+    );
 }
 
 #[tokio::test]
@@ -263,6 +288,8 @@ async fn root_mismatch() {
     let other = commitment();
     let verdict = fixture.answer(&session, &other, &Policy::default()).await;
     assert_eq!(verdict.reasons, [Reason::RootMismatch]);
+    // A root the certifier never recorded proves nothing: the session stays open.
+    assert_eq!(fixture.record(session.registration_id).await.used_at, None);
 
     // A value changed after signing: the leaves no longer give the signed root.
     let session = fixture.session(&ALL_FIELDS).await;
