@@ -2,7 +2,7 @@
 
 mod revert;
 
-pub use bindings::{IKycRegistry, KycRegistry, VerifiedTicket};
+pub use bindings::{BatchReader, IKycRegistry, KycRegistry, VerifiedTicket};
 pub use revert::{decode_revert, describe_revert};
 
 /// Generated code; the contract's NatSpec in `contracts/src/IKycRegistry.sol` documents it.
@@ -22,5 +22,13 @@ mod bindings {
         #[derive(Debug, PartialEq, Eq)]
         VerifiedTicket,
         "artifacts/VerifiedTicket.json"
+    );
+
+    alloy::sol!(
+        /// Many views read at one block in one `eth_call` of this creation code (never deployed).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        BatchReader,
+        "artifacts/BatchReader.json"
     );
 }

@@ -1,29 +1,46 @@
 //! Reads from the chain: attestations, certifier names and ERC-1271 answers for
-//! many submissions at once, as JSON-RPC batches of `eth_call` at one confirmed block.
+//! many submissions at once. The reads run inside one `eth_call` of the
+//! [`BatchReader`]'s creation code, which also returns the block number, so a batch
+//! is read at one block in one round trip; larger batches are split into several
+//! such calls, sent together as one JSON-RPC batch.
 
 use std::collections::BTreeMap;
 
 use alloy::{
     eips::BlockId,
-    primitives::{Address, Bytes, FixedBytes, B256},
+    primitives::{Address, Bytes, FixedBytes, B256, U256},
     providers::{DynProvider, Provider},
     rpc::{client::BatchRequest, types::TransactionRequest},
-    sol_types::SolCall,
+    sol_types::{SolCall, SolConstructor, SolValue},
     transports::{RpcError, TransportErrorKind},
 };
-use kyc_contracts::KycRegistry;
+use kyc_contracts::{BatchReader, KycRegistry};
 use kyc_core::attestation::{Attestation, Status};
 
 use crate::{Error, Result};
 
-/// Calls per JSON-RPC batch: large enough to amortise the round trip, small
-/// enough for node limits on batch size.
-const CALLS_PER_BATCH: usize = 500;
+/// The most reads one request to the node carries unless told otherwise: the reads of
+/// one `eth_call`, and the calls of one JSON-RPC batch.
+pub const DEFAULT_BATCH_LIMIT: usize = 500;
+
+/// Gas a subject contract's `isValidSignature` may use; one that uses more refuses.
+const CONTRACT_SIGNATURE_GAS: u64 = 100_000;
+/// The most gas the subject contracts of one `eth_call` may use together, well under
+/// the gas cap nodes put on `eth_call` (30 to 50 million), so that contracts burning
+/// their allowance cannot make the whole call fail.
+const CONTRACT_GAS_PER_CALL: u64 = 15_000_000;
 
 /// ERC-1271's answer for a valid signature: `isValidSignature.selector`.
 const ERC1271_MAGIC: FixedBytes<4> = FixedBytes([0x16, 0x26, 0xba, 0x7e]);
 
 alloy::sol! {
+    /// What one read of a [`BatchReader`] returned (its `ReadResult`): `success` is false
+    /// when the target has no code, or the call reverted or ran out of gas.
+    struct ReadResult {
+        bool success;
+        bytes data;
+    }
+
     /// ERC-1271: a contract account's signature check.
     interface IERC1271 {
         /// Returns `0x1626ba7e` when `signature` is the account's for `hash`.
@@ -55,6 +72,7 @@ pub(crate) struct Chain {
     provider: DynProvider,
     registry: Address,
     chain_id: u64,
+    batch_limit: usize,
 }
 
 impl Chain {
@@ -78,6 +96,7 @@ impl Chain {
             provider,
             registry,
             chain_id,
+            batch_limit: DEFAULT_BATCH_LIMIT,
         })
     }
 
@@ -89,43 +108,59 @@ impl Chain {
         self.registry
     }
 
+    /// Sets the most reads of one `eth_call`, and calls of one JSON-RPC batch (at least 1).
+    pub(crate) fn set_batch_limit(&mut self, limit: usize) {
+        self.batch_limit = limit.max(1);
+    }
+
     /// Reads every query at the latest block less `confirmations`; returns that block.
     pub(crate) async fn read(
         &self,
         queries: &[Query],
         confirmations: u64,
     ) -> Result<(u64, Vec<Answer>)> {
-        let latest = self.provider.get_block_number().await.map_err(rpc_error)?;
-        let block = latest.saturating_sub(confirmations);
-        if queries.is_empty() {
-            return Ok((block, Vec::new()));
-        }
         let mut names = BTreeMap::new();
         for query in queries {
             names.entry(query.certifier).or_insert_with(String::new);
         }
-        let mut calls: Vec<(Address, Bytes)> = queries
+        let registry_read = |data: Vec<u8>| BatchReader::Read {
+            target: self.registry,
+            // The registry is trusted: its reads may use what the call has left.
+            gas: u64::MAX,
+            data: data.into(),
+        };
+        let mut reads: Vec<BatchReader::Read> = queries
             .iter()
             .map(|query| {
-                let call = KycRegistry::attestationCall {
-                    subject: query.subject,
-                    certifier: query.certifier,
-                };
-                (self.registry, call.abi_encode().into())
+                registry_read(
+                    KycRegistry::attestationCall {
+                        subject: query.subject,
+                        certifier: query.certifier,
+                    }
+                    .abi_encode(),
+                )
             })
             .collect();
-        calls.extend(names.keys().map(|certifier| {
-            let call = KycRegistry::certifierNameCall {
-                certifier: *certifier,
-            };
-            (self.registry, call.abi_encode().into())
+        reads.extend(names.keys().map(|certifier| {
+            registry_read(
+                KycRegistry::certifierNameCall {
+                    certifier: *certifier,
+                }
+                .abi_encode(),
+            )
         }));
-        calls.extend(queries.iter().filter_map(|query| {
+        reads.extend(queries.iter().filter_map(|query| {
             let (hash, signature) = query.contract_signature.clone()?;
-            let call = IERC1271::isValidSignatureCall { hash, signature };
-            Some((query.subject, call.abi_encode().into()))
+            Some(BatchReader::Read {
+                target: query.subject,
+                gas: CONTRACT_SIGNATURE_GAS,
+                data: IERC1271::isValidSignatureCall { hash, signature }
+                    .abi_encode()
+                    .into(),
+            })
         }));
-        let mut results = self.call_all(&calls, block).await?.into_iter();
+        let (block, results) = self.read_all(reads, confirmations).await?;
+        let mut results = results.into_iter();
 
         let mut attestations = Vec::with_capacity(queries.len());
         for result in results.by_ref().take(queries.len()) {
@@ -150,7 +185,7 @@ impl Chain {
         let mut answers = Vec::with_capacity(queries.len());
         for (query, attestation) in queries.iter().zip(attestations) {
             let contract_accepts = match query.contract_signature {
-                Some(_) => Some(contract_answer(results.next().ok_or_else(missing_answer)?)?),
+                Some(_) => Some(contract_answer(results.next().ok_or_else(missing_answer)?)),
                 None => None,
             };
             answers.push(Answer {
@@ -162,68 +197,135 @@ impl Chain {
         Ok((block, answers))
     }
 
-    /// `eth_call`s at `block`, in batches; an error of one call is left in its place.
-    async fn call_all(
+    /// Makes `reads` at one block, the latest less `confirmations`, in as few round
+    /// trips as the batch limit allows: one, unless a block is mined while a batch of
+    /// several calls is read, and then one more for the calls that read an older block.
+    async fn read_all(
         &self,
-        calls: &[(Address, Bytes)],
-        block: u64,
-    ) -> Result<Vec<Result<Bytes, RpcError<TransportErrorKind>>>> {
-        let block = BlockId::number(block);
-        let mut results = Vec::with_capacity(calls.len());
-        for chunk in calls.chunks(CALLS_PER_BATCH) {
+        reads: Vec<BatchReader::Read>,
+        confirmations: u64,
+    ) -> Result<(u64, Vec<ReadResult>)> {
+        let at = match confirmations {
+            0 => BlockId::latest(),
+            _ => {
+                let latest = self.provider.get_block_number().await.map_err(rpc_error)?;
+                BlockId::number(latest.saturating_sub(confirmations))
+            }
+        };
+        let calls = self.split(reads);
+        let mut answered = self.call_all(&calls, at).await?;
+        let block = answered
+            .iter()
+            .map(|(block, _)| *block)
+            .max()
+            .unwrap_or_default();
+        let stale: Vec<usize> = (0..calls.len())
+            .filter(|&index| answered[index].0 != block)
+            .collect();
+        if !stale.is_empty() {
+            let again: Vec<Bytes> = stale.iter().map(|&index| calls[index].clone()).collect();
+            let reread = self.call_all(&again, BlockId::number(block)).await?;
+            for (index, answer) in stale.into_iter().zip(reread) {
+                answered[index] = answer;
+            }
+        }
+        if let Some((other, _)) = answered.iter().find(|(at, _)| *at != block) {
+            return Err(Error::Rpc(format!(
+                "asked for block {block}, the node answered for block {other}"
+            )));
+        }
+        Ok((
+            block,
+            answered
+                .into_iter()
+                .flat_map(|(_, results)| results)
+                .collect(),
+        ))
+    }
+
+    /// The creation code of a [`BatchReader`] for each part of `reads`: at most the batch
+    /// limit of reads, and subject contracts' gas within [`CONTRACT_GAS_PER_CALL`].
+    /// No reads still make one call, which tells the block number.
+    fn split(&self, reads: Vec<BatchReader::Read>) -> Vec<Bytes> {
+        let mut parts = vec![Vec::new()];
+        let mut contract_gas = 0;
+        for read in reads {
+            let gas = match read.target == self.registry {
+                true => 0,
+                false => read.gas,
+            };
+            let part = parts.last_mut().filter(|part| {
+                part.len() < self.batch_limit && contract_gas + gas <= CONTRACT_GAS_PER_CALL
+            });
+            match part {
+                Some(part) => part.push(read),
+                None => {
+                    contract_gas = 0;
+                    parts.push(vec![read]);
+                }
+            }
+            contract_gas += gas;
+        }
+        parts
+            .into_iter()
+            .map(|reads| {
+                let arguments = BatchReader::constructorCall { reads }.abi_encode();
+                [BatchReader::BYTECODE.as_ref(), &arguments].concat().into()
+            })
+            .collect()
+    }
+
+    /// Runs each creation code in `calls` as an `eth_call` at `at`, at most the batch
+    /// limit per JSON-RPC batch; returns each call's block number and results.
+    async fn call_all(&self, calls: &[Bytes], at: BlockId) -> Result<Vec<(u64, Vec<ReadResult>)>> {
+        let mut answered = Vec::with_capacity(calls.len());
+        for chunk in calls.chunks(self.batch_limit) {
             let mut batch = BatchRequest::new(self.provider.client());
             let waiters = chunk
                 .iter()
-                .map(|(to, input)| {
-                    let call = TransactionRequest::default()
-                        .to(*to)
-                        .input(input.clone().into());
-                    batch.add_call::<_, Bytes>("eth_call", &(call, block))
+                .map(|code| {
+                    let call = TransactionRequest::default().input(code.clone().into());
+                    batch.add_call::<_, Bytes>("eth_call", &(call, at))
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(rpc_error)?;
             batch.send().await.map_err(rpc_error)?;
             for waiter in waiters {
-                results.push(waiter.await);
+                let output = waiter.await.map_err(rpc_error)?;
+                let (block, results) = <(U256, Vec<ReadResult>)>::abi_decode_params(&output)
+                    .map_err(|e| Error::Rpc(format!("undecodable batch of reads: {e}")))?;
+                let block = u64::try_from(block)
+                    .map_err(|_| Error::Rpc(format!("block number {block} out of range")))?;
+                answered.push((block, results));
             }
         }
-        Ok(results)
+        Ok(answered)
     }
 
-    /// A registry call's output; empty output means no contract at the address then.
-    fn registry_output(
-        &self,
-        result: Result<Bytes, RpcError<TransportErrorKind>>,
-        block: u64,
-    ) -> Result<Bytes> {
-        let output = result.map_err(rpc_error)?;
-        if output.is_empty() {
+    /// A registry read's output; a failed or empty read means no contract at the
+    /// address at that block.
+    fn registry_output(&self, result: ReadResult, block: u64) -> Result<Bytes> {
+        if !result.success || result.data.is_empty() {
             return Err(Error::NoRegistry {
                 registry: self.registry,
                 chain_id: self.chain_id,
                 block,
             });
         }
-        Ok(output)
+        Ok(result.data)
     }
 }
 
-/// An ERC-1271 answer: the magic value accepts; another value, no code, or a revert refuses.
-fn contract_answer(result: Result<Bytes, RpcError<TransportErrorKind>>) -> Result<bool> {
-    match result {
-        Ok(output) => Ok(IERC1271::isValidSignatureCall::abi_decode_returns(&output)
-            .is_ok_and(|magic| magic == ERC1271_MAGIC)),
-        Err(RpcError::ErrorResp(payload))
-            if payload.code == 3 || payload.message.contains("revert") =>
-        {
-            Ok(false)
-        }
-        Err(error) => Err(rpc_error(error)),
-    }
+/// An ERC-1271 answer: the magic value accepts; another value, no code, a revert or
+/// running out of gas refuses.
+fn contract_answer(result: ReadResult) -> bool {
+    result.success
+        && IERC1271::isValidSignatureCall::abi_decode_returns(&result.data)
+            .is_ok_and(|magic| magic == ERC1271_MAGIC)
 }
 
 fn missing_answer() -> Error {
-    Error::Rpc("the batch answered fewer calls than it was sent".to_owned())
+    Error::Rpc("the batch answered fewer reads than it was sent".to_owned())
 }
 
 pub(crate) fn rpc_error(error: RpcError<TransportErrorKind>) -> Error {

@@ -12,6 +12,7 @@ pub mod store;
 mod verdict;
 mod verifier;
 
+pub use chain::DEFAULT_BATCH_LIMIT;
 pub use error::{Error, Result};
 pub use policy::Policy;
 pub use session::{Session, SessionRequest, SessionStatus};

@@ -46,6 +46,14 @@ impl<S: Store> Verifier<S> {
         Self::new(provider, registry, store).await
     }
 
+    /// Limits every request to the node to `limit` reads (at least 1): the reads of one
+    /// `eth_call`, and the calls of one JSON-RPC batch. A hosted node may refuse larger
+    /// batches; the default is [`DEFAULT_BATCH_LIMIT`](crate::DEFAULT_BATCH_LIMIT).
+    pub fn with_batch_limit(mut self, limit: usize) -> Self {
+        self.chain.set_batch_limit(limit);
+        self
+    }
+
     /// The chain the verifier reads.
     pub fn chain_id(&self) -> u64 {
         self.chain.chain_id()

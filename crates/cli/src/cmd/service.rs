@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use kyc_verifier::{
     qr::{self, QrFormat},
-    AnyStore, Outcome, Policy, SessionRequest, Verdict, Verifier,
+    AnyStore, Outcome, Policy, SessionRequest, Verdict, Verifier, DEFAULT_BATCH_LIMIT,
 };
 
 use crate::opts::RegistryArgs;
@@ -62,6 +62,29 @@ impl DatabaseArgs {
         AnyStore::connect(&self.database)
             .await
             .with_context(|| format!("cannot open the database {url}"))
+    }
+}
+
+/// How many reads the node takes at once.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Chain reads")]
+pub(crate) struct BatchArgs {
+    /// The most reads in one request to the node: reads in one eth_call, calls in one
+    /// JSON-RPC batch. Lower it to a hosted node's batch limit.
+    #[arg(
+        long,
+        env = "KYC_RPC_BATCH_LIMIT",
+        default_value_t = DEFAULT_BATCH_LIMIT as u32,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    rpc_batch_limit: u32,
+}
+
+impl BatchArgs {
+    /// `verifier` with this batch limit.
+    pub(crate) fn apply(&self, verifier: Verifier<AnyStore>) -> Verifier<AnyStore> {
+        verifier.with_batch_limit(self.rpc_batch_limit as usize)
     }
 }
 
@@ -207,6 +230,9 @@ struct VerifyArgs {
     registry: RegistryArgs,
 
     #[command(flatten)]
+    batch: BatchArgs,
+
+    #[command(flatten)]
     database: DatabaseArgs,
 }
 
@@ -223,7 +249,9 @@ impl VerifyArgs {
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let verifier = verifier(&self.registry, &self.database).await?;
+        let verifier = self
+            .batch
+            .apply(verifier(&self.registry, &self.database).await?);
         let verdicts = verifier.verify_many(&submissions, &policy).await?;
         let output = match verdicts.as_slice() {
             [verdict] => serde_json::to_string_pretty(verdict)?,

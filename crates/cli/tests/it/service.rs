@@ -377,3 +377,31 @@ async fn verify_refuses_a_bad_policy_or_a_missing_file() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("cannot read /nonexistent/answer.json"));
 }
+
+#[tokio::test]
+async fn verify_keeps_a_batch_limit_of_the_node_and_refuses_zero() {
+    let bank = Bank::start().await;
+    let commitment = bank.attest().await;
+    let files: Vec<String> = (0..3)
+        .map(|i| {
+            let uri = bank.open_session("given_name");
+            bank.submission_file(
+                &format!("{i}.json"),
+                &uri,
+                &commitment,
+                &bank.devnet.subject,
+            )
+        })
+        .collect();
+    let mut args = vec!["verify", "--rpc-batch-limit", "1"];
+    args.extend(files.iter().map(String::as_str));
+    let output = bank.service(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output).as_array().unwrap().len(), 3);
+
+    let output = bank.service(&["verify", "--rpc-batch-limit", "0", &files[0]]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("--rpc-batch-limit"), "{message}");
+}

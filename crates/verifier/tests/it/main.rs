@@ -1,6 +1,7 @@
 //! Integration tests of the verifier on real anvil chains and real databases.
 #![allow(clippy::unwrap_used)]
 
+mod batching;
 mod fixtures;
 mod policy;
 mod qr;

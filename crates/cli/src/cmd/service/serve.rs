@@ -7,7 +7,7 @@ use kyc_service::{shutdown_signal, ApiToken, ClientIp, Service, ServiceConfig};
 use kyc_verifier::Policy;
 use tokio::net::TcpListener;
 
-use super::DatabaseArgs;
+use super::{BatchArgs, DatabaseArgs};
 use crate::opts::RegistryArgs;
 
 /// The environment variable that holds the backend's bearer token when no file is given.
@@ -59,6 +59,9 @@ pub(super) struct ServeArgs {
     registry: RegistryArgs,
 
     #[command(flatten)]
+    batch: BatchArgs,
+
+    #[command(flatten)]
     database: DatabaseArgs,
 }
 
@@ -66,7 +69,9 @@ impl ServeArgs {
     pub(super) async fn run(self) -> anyhow::Result<()> {
         let token = self.token()?;
         let policy = Policy::load(&self.policy)?;
-        let verifier = super::verifier(&self.registry, &self.database).await?;
+        let verifier = self
+            .batch
+            .apply(super::verifier(&self.registry, &self.database).await?);
         let mut config = ServiceConfig::new(self.service, token, policy);
         config.name = self.name;
         config.retention = self.retention;

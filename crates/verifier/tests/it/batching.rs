@@ -1,0 +1,181 @@
+//! Chain reads in as few round trips as the node allows: a batch of submissions is
+//! read in one request that also tells the block, and a node's batch limit is kept.
+
+use std::sync::{Arc, Mutex};
+
+use alloy::sol_types::SolValue;
+use axum::{body::Bytes, extract::State, http::StatusCode, routing::post, Router};
+use kyc_contracts::BatchReader;
+use kyc_verifier::{store::SqliteStore, Outcome, Policy, Verifier};
+use serde_json::Value;
+
+use crate::fixtures::{commitment, evidence, sqlite_store, to_json, Fixture};
+
+/// What the node saw of one HTTP request: how many JSON-RPC requests it carried,
+/// and the reads of each `eth_call` of a batch reader.
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    requests: usize,
+    reads: Vec<usize>,
+}
+
+/// A JSON-RPC endpoint in front of anvil that, as a hosted node may, refuses a JSON-RPC
+/// batch of more than `limit` requests, and records what it forwards.
+struct Node {
+    url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+#[derive(Clone)]
+struct Upstream {
+    anvil: String,
+    limit: usize,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Node {
+    async fn start(anvil: String, limit: usize) -> Self {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let upstream = Upstream {
+            anvil,
+            limit,
+            seen: seen.clone(),
+        };
+        let app = Router::new().route("/", post(forward)).with_state(upstream);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, seen }
+    }
+
+    /// What the node has seen since it was last asked.
+    fn take(&self) -> Vec<Seen> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+async fn forward(State(upstream): State<Upstream>, body: Bytes) -> (StatusCode, String) {
+    let json: Value = serde_json::from_slice(&body).unwrap();
+    let requests = match &json {
+        Value::Array(batch) => batch.clone(),
+        single => vec![single.clone()],
+    };
+    let reads = requests
+        .iter()
+        .filter(|request| request["method"] == "eth_call")
+        .map(|request| reads_of(&request["params"][0]))
+        .collect();
+    upstream.seen.lock().unwrap().push(Seen {
+        requests: requests.len(),
+        reads,
+    });
+    if requests.len() > upstream.limit {
+        let refusal = serde_json::json!({"jsonrpc": "2.0", "id": null,
+            "error": {"code": -32600, "message": "batch too large"}});
+        return (StatusCode::OK, refusal.to_string());
+    }
+    let answer = reqwest::Client::new()
+        .post(&upstream.anvil)
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    (StatusCode::OK, answer.text().await.unwrap())
+}
+
+/// The number of reads in a batch reader's creation code; 0 for another call.
+fn reads_of(call: &Value) -> usize {
+    let input = call["input"]
+        .as_str()
+        .or(call["data"].as_str())
+        .unwrap_or("0x");
+    let code = alloy::hex::decode(input).unwrap();
+    code.strip_prefix(BatchReader::BYTECODE.as_ref())
+        .and_then(|arguments| <(Vec<BatchReader::Read>,)>::abi_decode_params(arguments).ok())
+        .map_or(0, |(reads,)| reads.len())
+}
+
+/// `count` honest answers to as many sessions, of one attested subject.
+async fn answers(fixture: &Fixture<SqliteStore>, count: usize) -> Vec<Vec<u8>> {
+    let commitment = commitment();
+    fixture
+        .attest(commitment.root(), evidence("document"))
+        .await;
+    let mut answers = Vec::with_capacity(count);
+    for _ in 0..count {
+        let session = fixture.session(&["given_name"]).await;
+        answers.push(to_json(&fixture.submission(
+            &session,
+            &commitment,
+            &["given_name"],
+        )));
+    }
+    answers
+}
+
+async fn verifier_through(node: &Node, fixture: &Fixture<SqliteStore>) -> Verifier<SqliteStore> {
+    let store = SqliteStore::connect(&fixture.database_url).await.unwrap();
+    Verifier::connect(&node.url, fixture.devnet.registry, store)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_batch_is_read_in_one_round_trip_that_tells_the_block() {
+    let fixture = Fixture::start().await;
+    let answers = answers(&fixture, 5).await;
+    let node = Node::start(fixture.devnet.anvil.endpoint(), 100).await;
+    let verifier = verifier_through(&node, &fixture).await;
+    node.take(); // the chain ID and the registry's code, when connecting
+    let verdicts = verifier
+        .verify_many(&answers, &Policy::default())
+        .await
+        .unwrap();
+    assert!(verdicts.iter().all(|verdict| verdict.is_approved()));
+    let seen = node.take();
+    assert_eq!(seen.len(), 1, "one round trip: {seen:?}");
+    // Five attestations and one certifier name, in one call.
+    assert_eq!(seen[0].reads, [6]);
+    let block = verdicts[0].block_number.unwrap();
+    assert!(verdicts.iter().all(|v| v.block_number == Some(block)));
+}
+
+#[tokio::test]
+async fn a_node_batch_limit_is_kept() {
+    let fixture = Fixture::start().await;
+    let answers = answers(&fixture, 7).await;
+    let node = Node::start(fixture.devnet.anvil.endpoint(), 2).await;
+
+    // Seven attestations and a name make four calls of two reads: two batches of two.
+    let verifier = verifier_through(&node, &fixture).await.with_batch_limit(2);
+    node.take();
+    let verdicts = verifier
+        .verify_many(&answers, &Policy::default())
+        .await
+        .unwrap();
+    assert!(
+        verdicts.iter().all(|v| v.outcome == Outcome::Approved),
+        "{verdicts:#?}"
+    );
+    let block = verdicts[0].block_number.unwrap();
+    assert!(verdicts.iter().all(|v| v.block_number == Some(block)));
+    let seen = node.take();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen
+        .iter()
+        .all(|seen| seen.requests <= 2 && seen.reads == [2, 2]));
+
+    // Over the node's limit (three calls of at most three reads in one batch), the node
+    // refuses: an outage, not a verdict.
+    let (store, _dir) = sqlite_store().await;
+    let over = Verifier::connect(&node.url, fixture.devnet.registry, store)
+        .await
+        .unwrap()
+        .with_batch_limit(3);
+    let error = over
+        .verify_many(&answers, &Policy::default())
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "rpc_unavailable", "{error}");
+}
