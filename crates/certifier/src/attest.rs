@@ -154,7 +154,8 @@ pub struct BatchSummary {
 /// is stale; one past its deadline expired. The rest go out through `attestBatch`, each
 /// chunk simulated first (a refused request is found by halving and left out with the
 /// registry's error), with locally managed nonces. A chunk whose transaction reverts once
-/// mined is simulated and sent once more. An outage leaves every request not yet
+/// mined is halved and sent again, down to the one request the chain refuses, which
+/// fails with the registry's error read from its transaction. An outage leaves every request not yet
 /// attested failed with the reason, to retry later.
 ///
 /// Returns an error only when the options are invalid or the journal fails.
@@ -184,13 +185,31 @@ pub async fn attest_batch<K, J: Journal<K>>(
         }
     };
     let expires_at = now.saturating_add(options.valid_for.as_secs());
-    let to_send = run.reconcile(items, now).await?;
+    let mut to_send = run.reconcile(items, now).await?;
+    let mut chunks = Vec::new();
+    while !to_send.is_empty() {
+        let rest = to_send.split_off(options.chunk_size.min(to_send.len()));
+        chunks.push(std::mem::replace(&mut to_send, rest));
+    }
     // Half a block per transaction, so that two fit and a full block does not stall one.
     let gas_cap = gas_limit / 2;
-    let reverted = run.send_all(to_send, expires_at, gas_cap).await?;
-    let retry = reverted.into_iter().map(|(item, _)| item);
-    for (item, failure) in run.send_all(retry, expires_at, gas_cap).await? {
-        run.record(&item.key, Outcome::Failed(failure)).await?;
+    let mut reverted = run.send_all(chunks, expires_at, gas_cap).await?;
+    // A chunk that passed its simulation and reverted once mined holds a request the chain
+    // judges otherwise (a contract wallet that answers differently, a withdrawal that
+    // landed first): its halves go out again, each simulated, down to that one request,
+    // which fails with the registry's error read from its transaction.
+    while !reverted.is_empty() {
+        let mut halves = Vec::new();
+        for Sent { tx_hash, mut items } in reverted {
+            if items.len() > 1 {
+                let half = items.split_off(items.len() / 2);
+                halves.extend([items, half]);
+            } else {
+                let error = chain.revert_error(tx_hash, "attestBatch").await;
+                run.fail_all(items, &Failure::from(&error)).await?;
+            }
+        }
+        reverted = run.send_all(halves, expires_at, gas_cap).await?;
     }
     Ok(run.summary)
 }
@@ -328,21 +347,22 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
         Ok(None)
     }
 
-    /// Sends `items` in chunks, keeping up to `in_flight` transactions unconfirmed, and
-    /// returns the requests whose transaction reverted once mined, with the reason.
+    /// Sends `chunks`, each in transactions the registry accepts in simulation, keeping
+    /// up to `in_flight` of them unconfirmed, and returns those that reverted once mined.
     async fn send_all(
         &mut self,
-        items: impl IntoIterator<Item = Item<K>>,
+        chunks: Vec<Vec<Item<K>>>,
         expires_at: u64,
         gas_cap: u64,
-    ) -> Result<Vec<(Item<K>, Failure)>> {
-        let mut waiting: VecDeque<Item<K>> = items.into_iter().collect();
+    ) -> Result<Vec<Sent<K>>> {
+        let mut waiting = VecDeque::from(chunks);
         let mut in_flight = VecDeque::new();
         let mut reverted = Vec::new();
         let mut outage = None;
-        while outage.is_none() && !waiting.is_empty() {
-            let take = self.options.chunk_size.min(waiting.len());
-            let chunk: Vec<_> = waiting.drain(..take).collect();
+        while outage.is_none() {
+            let Some(chunk) = waiting.pop_front() else {
+                break;
+            };
             let (ready, lost) = self.simulate(chunk, expires_at, gas_cap).await?;
             outage = lost;
             for (part, gas) in ready {
@@ -375,7 +395,8 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
             self.settle(sent, expires_at, &mut reverted).await?;
         }
         if let Some(failure) = outage {
-            self.fail_all(waiting, &failure).await?;
+            self.fail_all(waiting.into_iter().flatten(), &failure)
+                .await?;
         }
         Ok(reverted)
     }
@@ -440,12 +461,12 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
         Ok((ready, None))
     }
 
-    /// Waits for a sent transaction and records its requests.
+    /// Waits for a sent transaction and records its requests, or keeps it in `reverted`.
     async fn settle(
         &mut self,
         sent: Sent<K>,
         expires_at: u64,
-        reverted: &mut Vec<(Item<K>, Failure)>,
+        reverted: &mut Vec<Sent<K>>,
     ) -> Result<()> {
         match self.chain.confirm(sent.tx_hash).await {
             Ok(confirmed) => {
@@ -457,10 +478,7 @@ impl<K, J: Journal<K>> Run<'_, K, J> {
                         .await?;
                 }
             }
-            Err(error @ Error::Reverted { .. }) => {
-                let failure = Failure::from(&error);
-                reverted.extend(sent.items.into_iter().map(|item| (item, failure.clone())));
-            }
+            Err(Error::Reverted { .. }) => reverted.push(sent),
             Err(error) => self.fail_all(sent.items, &Failure::from(&error)).await?,
         }
         Ok(())

@@ -9,7 +9,7 @@ use alloy::{
     primitives::{Address, B256},
     providers::{DynProvider, Provider},
     rpc::types::{Filter, TransactionReceipt},
-    sol_types::SolEvent,
+    sol_types::{SolEvent, SolInterface},
     transports::RpcError,
 };
 use kyc_contracts::KycRegistry;
@@ -281,6 +281,32 @@ impl Chain {
                 });
             }
             tokio::time::sleep(self.poll_interval()).await;
+        }
+    }
+
+    /// Why the mined transaction `tx_hash` reverted: the registry's custom error, decoded
+    /// from the node's trace of it, or [`Error::Reverted`] when the node does not say.
+    pub async fn revert_error(&self, tx_hash: B256, action: &'static str) -> Error {
+        let trace: Result<serde_json::Value, _> = self
+            .provider
+            .raw_request(
+                "debug_traceTransaction".into(),
+                (tx_hash, serde_json::json!({ "tracer": "callTracer" })),
+            )
+            .await;
+        let output = trace.ok().and_then(|trace| {
+            let output = trace.get("output")?.as_str()?;
+            alloy::primitives::hex::decode(output).ok()
+        });
+        match output.and_then(|data| KycRegistry::KycRegistryErrors::abi_decode(&data).ok()) {
+            Some(decoded) => Error::Revert {
+                action,
+                reason: format!(
+                    "{} (transaction {tx_hash})",
+                    kyc_contracts::describe_revert(&decoded)
+                ),
+            },
+            None => Error::Reverted { tx_hash },
         }
     }
 

@@ -328,3 +328,113 @@ async fn confirmations_wait_for_later_blocks() {
         "a block after the one that holds it"
     );
 }
+
+/// Runtime code of a contract wallet that says yes to any signature when asked off chain
+/// (a call or a gas estimate, where the gas price is zero) and reverts when a mined
+/// transaction asks: `if (tx.gasprice != 0) revert(); return 0x1626ba7e;`.
+const TWO_FACED_WALLET: [u8; 26] = alloy::primitives::hex!(
+    "3a15600957600080fd5b" // if iszero(gasprice) jump over revert(0, 0)
+    "631626ba7e60e01b60005260206000f3" // mstore(0, magic << 224) return(0, 32)
+);
+
+/// A request that passes its simulation but that the chain refuses does not hold back
+/// its chunk: the chunk is halved down to it, the others are attested, and it fails with
+/// the registry's error read from its own transaction.
+#[tokio::test]
+async fn a_request_refused_only_on_chain_is_isolated_and_the_rest_attested() {
+    let fixture = Fixture::start().await;
+    let mut items = requests(&fixture, 5).await;
+    let wallet = alloy::primitives::Address::repeat_byte(0x2f);
+    let _: () = fixture
+        .provider(&fixture.owner)
+        .raw_request(
+            "anvil_setCode".into(),
+            (wallet, alloy::primitives::Bytes::from(TWO_FACED_WALLET)),
+        )
+        .await
+        .unwrap();
+    items[3].request.subject = wallet;
+
+    let mut journal = Collect::default();
+    let summary = attest_batch(&fixture.chain, items, &options(), &mut journal)
+        .await
+        .unwrap();
+    assert_eq!((summary.attested, summary.failed), (4, 1));
+    let Some(Outcome::Failed(failure)) = journal.outcomes.get(&3) else {
+        panic!("the wallet's request fails");
+    };
+    assert_eq!(failure.disposition, Disposition::Retry);
+    assert!(
+        failure
+            .reason
+            .contains(&format!("the signature is not {wallet}'s")),
+        "{}",
+        failure.reason
+    );
+    let registry = fixture.chain.registry();
+    let nonce = registry
+        .nonces(wallet, fixture.certifier.address())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(nonce, 0, "nothing recorded for the wallet");
+}
+
+/// A subject's direct withdrawal that lands before our batch (a higher tip) uses up the
+/// nonce its request was signed with: that request fails with the registry's error and
+/// the rest of its chunk is attested.
+#[tokio::test]
+async fn a_withdrawal_that_lands_first_fails_only_its_request() {
+    let fixture = Fixture::start().await;
+    let subject = PrivateKeySigner::from(fixture.anvil.keys()[5].clone());
+    let first = fixture.request(&subject, &person("Yamada", "TK1")).await;
+    crate::fixtures::attest_one(&fixture.chain, first).await;
+    let mut items = requests(&fixture, 3).await;
+    items[1].request = fixture.request(&subject, &person("Yamada", "TK1")).await;
+    let owner = fixture.provider(&fixture.owner);
+    let _: serde_json::Value = owner
+        .raw_request("evm_setAutomine".into(), (false,))
+        .await
+        .unwrap();
+
+    let me = fixture.certifier.address();
+    let race = async {
+        let reader = ProviderBuilder::new().connect_http(fixture.anvil.endpoint_url());
+        while reader.get_transaction_count(me).pending().await.unwrap()
+            == reader.get_transaction_count(me).latest().await.unwrap()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let registry =
+            kyc_contracts::KycRegistry::new(fixture.registry, fixture.provider(&subject));
+        let _pending = registry
+            .withdraw(me)
+            .max_priority_fee_per_gas(100_000_000_000)
+            .max_fee_per_gas(200_000_000_000)
+            .send()
+            .await
+            .unwrap();
+        let _: serde_json::Value = owner.raw_request("evm_mine".into(), ()).await.unwrap();
+        let _: serde_json::Value = owner
+            .raw_request("evm_setAutomine".into(), (true,))
+            .await
+            .unwrap();
+    };
+    let (mut journal, options) = (Collect::default(), options());
+    let attest = attest_batch(&fixture.chain, items, &options, &mut journal);
+    let (summary, ()) = tokio::join!(attest, race);
+    let summary = summary.unwrap();
+    assert_eq!((summary.attested, summary.failed), (2, 1));
+    let Some(Outcome::Failed(failure)) = journal.outcomes.get(&1) else {
+        panic!("the withdrawn subject's request fails");
+    };
+    assert!(
+        failure
+            .reason
+            .contains(&format!("the signature is not {}'s", subject.address())),
+        "{}",
+        failure.reason
+    );
+    let pair = fixture.chain.pair(subject.address(), me).await.unwrap();
+    assert_eq!(pair.attestation.status, Status::Withdrawn);
+}
