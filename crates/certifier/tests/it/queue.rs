@@ -467,3 +467,56 @@ async fn a_request_whose_nonce_was_used_elsewhere_is_rejected_as_stale() {
     assert_eq!(entry.status, RequestStatus::Rejected);
     assert!(entry.reason.unwrap().contains("must sign a new request"));
 }
+
+/// Identities stored before the canonical form (the first schema's keyed hash of the raw
+/// type, issuer and number) still count after the upgrade: recomputed from the sealed
+/// claims when the queue opens, or, once those are deleted, matched by a request that
+/// writes the document as they did.
+#[tokio::test]
+async fn identities_stored_before_the_canonical_form_still_count() {
+    use hmac::{Hmac, Mac};
+    let (fixture, dir, queue) = setup().await;
+    let kept_id = enqueue_someone(&queue, &fixture, &person("Yamada", "TK1")).await;
+    let purged_id = enqueue_someone(&queue, &fixture, &person("Sato", "TK2")).await;
+    let summary = approve_all(&queue, &fixture.chain, &dir).await;
+    assert_eq!(summary.attested, 2);
+    queue.close().await;
+
+    // The rows as migration 0002 leaves them; the second one's personal data deleted.
+    let path = dir.path().join("queue.db");
+    let key = std::fs::read(Queue::default_key_path(&path)).unwrap();
+    let legacy = |number: &str| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key[32..]).unwrap();
+        for part in ["passport", "JP", number] {
+            mac.update(&u32::try_from(part.len()).unwrap().to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().to_vec()
+    };
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    for (id, number, purge) in [(kept_id, "TK1", false), (purged_id, "TK2", true)] {
+        sqlx::query(
+            "UPDATE requests SET identity = NULL, legacy_identity = ?,
+                 sealed = CASE WHEN ? THEN NULL ELSE sealed END WHERE id = ?",
+        )
+        .bind(legacy(number))
+        .bind(purge)
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let queue = open(&dir).await;
+    let written_otherwise = enqueue_someone(&queue, &fixture, &person("Yamada", "tk-1")).await;
+    let written_alike = enqueue_someone(&queue, &fixture, &person("Sato", "TK2")).await;
+    let summary = approve_all(&queue, &fixture.chain, &dir).await;
+    assert_eq!((summary.attested, summary.failed), (0, 2));
+    for (id, other) in [(written_otherwise, kept_id), (written_alike, purged_id)] {
+        let reason = queue.entry(id).await.unwrap().reason.unwrap();
+        assert!(reason.contains(&format!("(request #{other})")), "{reason}");
+    }
+}
