@@ -1,16 +1,17 @@
 //! The batch engine: chunks, several transactions in flight, refusals isolated, reruns
 //! that recognise what is already on chain.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, future::Future};
 
 use alloy::{
-    providers::{Provider, ProviderBuilder},
+    providers::{DynProvider, Provider},
     signers::local::PrivateKeySigner,
 };
 use kyc_certifier::{
     attest::{attest_batch, AttestOptions, Disposition, Item, Journal, Outcome},
     Error,
 };
+use kyc_contracts::KycRegistry;
 use kyc_core::{attestation::Status, files::Request};
 
 use crate::fixtures::{options, person, sign, Fixture};
@@ -40,6 +41,42 @@ async fn requests(fixture: &Fixture, count: usize) -> Vec<Item<usize>> {
         items.push(Item { key, request });
     }
     items
+}
+
+/// Whether anvil mines each transaction as it comes.
+async fn automine(fixture: &Fixture, on: bool) {
+    let _: serde_json::Value = fixture
+        .provider(&fixture.owner)
+        .raw_request("evm_setAutomine".into(), (on,))
+        .await
+        .unwrap();
+}
+
+/// With automatic mining off: waits until our attestBatch is in the pool, sends `ahead`,
+/// mines one block and mines automatically again.
+async fn land_ahead_of_our_batch(fixture: &Fixture, ahead: impl Future<Output = ()>) {
+    let owner = fixture.provider(&fixture.owner);
+    let me = fixture.certifier.address();
+    while owner.get_transaction_count(me).pending().await.unwrap()
+        == owner.get_transaction_count(me).latest().await.unwrap()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    ahead.await;
+    let _: serde_json::Value = owner.raw_request("evm_mine".into(), ()).await.unwrap();
+    automine(fixture, true).await;
+}
+
+/// Sends `call` with a tip high enough to be mined before our transactions.
+async fn high_tip<D: alloy::contract::CallDecoder>(
+    call: alloy::contract::CallBuilder<&DynProvider, D>,
+) {
+    let _pending = call
+        .max_priority_fee_per_gas(100_000_000_000)
+        .max_fee_per_gas(200_000_000_000)
+        .send()
+        .await
+        .unwrap();
 }
 
 fn small_chunks() -> AttestOptions {
@@ -195,35 +232,12 @@ async fn a_chunk_that_reverts_once_mined_is_simulated_again_and_left_pending() {
     let fixture = Fixture::start().await;
     let items = requests(&fixture, 3).await;
     let owner = fixture.provider(&fixture.owner);
-    let _: serde_json::Value = owner
-        .raw_request("evm_setAutomine".into(), (false,))
-        .await
-        .unwrap();
-
     // While our attestBatch waits in the pool, the owner removes us with a higher tip,
     // so the batch is mined after the removal and reverts.
     let me = fixture.certifier.address();
-    let race = async {
-        let reader = ProviderBuilder::new().connect_http(fixture.anvil.endpoint_url());
-        while reader.get_transaction_count(me).pending().await.unwrap()
-            == reader.get_transaction_count(me).latest().await.unwrap()
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let registry = kyc_contracts::KycRegistry::new(fixture.registry, owner.clone());
-        let _pending = registry
-            .removeCertifier(me)
-            .max_priority_fee_per_gas(100_000_000_000)
-            .max_fee_per_gas(200_000_000_000)
-            .send()
-            .await
-            .unwrap();
-        let _: serde_json::Value = owner.raw_request("evm_mine".into(), ()).await.unwrap();
-        let _: serde_json::Value = owner
-            .raw_request("evm_setAutomine".into(), (true,))
-            .await
-            .unwrap();
-    };
+    let registry = KycRegistry::new(fixture.registry, owner.clone());
+    automine(&fixture, false).await;
+    let race = land_ahead_of_our_batch(&fixture, high_tip(registry.removeCertifier(me)));
     let (mut journal, options) = (Collect::default(), options());
     let attest = attest_batch(&fixture.chain, items, &options, &mut journal);
     let (summary, ()) = tokio::join!(attest, race);
@@ -265,10 +279,7 @@ async fn an_unmined_batch_is_left_pending_and_recognised_once_mined() {
     let fixture = Fixture::start().await;
     let items = requests(&fixture, 2).await;
     let owner = fixture.provider(&fixture.owner);
-    let _: serde_json::Value = owner
-        .raw_request("evm_setAutomine".into(), (false,))
-        .await
-        .unwrap();
+    automine(&fixture, false).await;
     let impatient = fixture
         .connect_as(&fixture.certifier)
         .await
@@ -391,35 +402,10 @@ async fn a_withdrawal_that_lands_first_fails_only_its_request() {
     crate::fixtures::attest_one(&fixture.chain, first).await;
     let mut items = requests(&fixture, 3).await;
     items[1].request = fixture.request(&subject, &person("Yamada", "TK1")).await;
-    let owner = fixture.provider(&fixture.owner);
-    let _: serde_json::Value = owner
-        .raw_request("evm_setAutomine".into(), (false,))
-        .await
-        .unwrap();
-
     let me = fixture.certifier.address();
-    let race = async {
-        let reader = ProviderBuilder::new().connect_http(fixture.anvil.endpoint_url());
-        while reader.get_transaction_count(me).pending().await.unwrap()
-            == reader.get_transaction_count(me).latest().await.unwrap()
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let registry =
-            kyc_contracts::KycRegistry::new(fixture.registry, fixture.provider(&subject));
-        let _pending = registry
-            .withdraw(me)
-            .max_priority_fee_per_gas(100_000_000_000)
-            .max_fee_per_gas(200_000_000_000)
-            .send()
-            .await
-            .unwrap();
-        let _: serde_json::Value = owner.raw_request("evm_mine".into(), ()).await.unwrap();
-        let _: serde_json::Value = owner
-            .raw_request("evm_setAutomine".into(), (true,))
-            .await
-            .unwrap();
-    };
+    let registry = KycRegistry::new(fixture.registry, fixture.provider(&subject));
+    automine(&fixture, false).await;
+    let race = land_ahead_of_our_batch(&fixture, high_tip(registry.withdraw(me)));
     let (mut journal, options) = (Collect::default(), options());
     let attest = attest_batch(&fixture.chain, items, &options, &mut journal);
     let (summary, ()) = tokio::join!(attest, race);

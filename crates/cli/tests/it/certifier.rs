@@ -18,7 +18,7 @@ use alloy::{
 };
 use kyc_certifier::queue::{Queue, RequestStatus};
 use kyc_contracts::KycRegistry;
-use kyc_core::files::{Credential, JsonFile, Request};
+use kyc_core::files::{Credential, JsonFile, Request, WithdrawRelay};
 use kyc_test_utils::{anvil_path, commitment};
 use kyc_wallet::request::{sign_request, RequestTarget};
 use serde_json::Value;
@@ -146,6 +146,17 @@ impl Net {
         request
     }
 
+    /// A withdrawal from this certifier, signed by `subject` through the wallet library.
+    async fn withdrawal(&self, subject: &PrivateKeySigner) -> WithdrawRelay {
+        let client = kyc_wallet::chain::RegistryClient::connect(self.provider(), self.registry)
+            .await
+            .unwrap();
+        let deadline = self.now().await + 600;
+        kyc_wallet::withdraw::prepare_withdraw(&client, subject, self.certifier.address(), deadline)
+            .await
+            .unwrap()
+    }
+
     /// `kyc certifier attest FILE` with document evidence for 30 days, credentials into
     /// `credentials`.
     fn attest(&self, file: &str, extra: &[&str]) -> Output {
@@ -180,6 +191,11 @@ impl Net {
             .as_array()
             .unwrap()
             .clone()
+    }
+
+    /// The status of `subject`'s first attestation, as `kyc registry show` tells it.
+    fn status(&self, subject: Address) -> Value {
+        self.show(subject)["attestations"][0]["status"].clone()
     }
 
     fn show(&self, subject: Address) -> Value {
@@ -557,14 +573,8 @@ async fn one_identity_behind_two_addresses() {
 
     let rebound = approve(&["--rebind"]);
     assert!(rebound.status.success(), "{}", stderr(&rebound));
-    assert_eq!(
-        net.show(first.address())["attestations"][0]["status"],
-        "revoked"
-    );
-    assert_eq!(
-        net.show(second.address())["attestations"][0]["status"],
-        "active"
-    );
+    assert_eq!(net.status(first.address()), "revoked");
+    assert_eq!(net.status(second.address()), "active");
 }
 
 #[tokio::test]
@@ -636,10 +646,7 @@ async fn revoke_and_relay_a_wallet_withdrawal() {
     let revoked = revoke_with("password");
     assert!(revoked.status.success(), "{}", stderr(&revoked));
     assert!(stdout(&revoked).starts_with(&format!("revoked {}", kept.address())));
-    assert_eq!(
-        net.show(kept.address())["attestations"][0]["status"],
-        "revoked"
-    );
+    assert_eq!(net.status(kept.address()), "revoked");
     let again = net
         .kyc()
         .args([
@@ -654,18 +661,7 @@ async fn revoke_and_relay_a_wallet_withdrawal() {
     assert_one_line_error(&again, "no active attestation of");
 
     // The wallet library signs the withdrawal; the certifier relays it and pays.
-    let client = kyc_wallet::chain::RegistryClient::connect(net.provider(), net.registry)
-        .await
-        .unwrap();
-    let deadline = net.now().await + 600;
-    let relay = kyc_wallet::withdraw::prepare_withdraw(
-        &client,
-        &withdrawn,
-        net.certifier.address(),
-        deadline,
-    )
-    .await
-    .unwrap();
+    let relay = net.withdrawal(&withdrawn).await;
     std::fs::write(net.path("withdraw.json"), relay.to_json().unwrap()).unwrap();
     let relayed = net
         .kyc()
@@ -675,10 +671,7 @@ async fn revoke_and_relay_a_wallet_withdrawal() {
     assert!(relayed.status.success(), "{}", stderr(&relayed));
     let relayed: Value = serde_json::from_str(&stdout(&relayed)).unwrap();
     assert_eq!(relayed["withdrawn"], withdrawn.address().to_checksum(None));
-    assert_eq!(
-        net.show(withdrawn.address())["attestations"][0]["status"],
-        "withdrawn"
-    );
+    assert_eq!(net.status(withdrawn.address()), "withdrawn");
 
     let again = net
         .kyc()
@@ -929,20 +922,10 @@ async fn signatures_with_v_as_0_or_1_are_sent_as_27_or_28() {
     assert!(approved.status.success(), "{}", stderr(&approved));
     assert_eq!(net.list()[0]["status"], "approved");
     for subject in [&direct, &queued] {
-        assert_eq!(
-            net.show(subject.address())["attestations"][0]["status"],
-            "active"
-        );
+        assert_eq!(net.status(subject.address()), "active");
     }
 
-    let client = kyc_wallet::chain::RegistryClient::connect(net.provider(), net.registry)
-        .await
-        .unwrap();
-    let deadline = net.now().await + 600;
-    let mut relay =
-        kyc_wallet::withdraw::prepare_withdraw(&client, &direct, net.certifier.address(), deadline)
-            .await
-            .unwrap();
+    let mut relay = net.withdrawal(&direct).await;
     relay.signature = with_v_as_parity(&relay.signature);
     std::fs::write(net.path("withdraw.json"), relay.to_json().unwrap()).unwrap();
     let relayed = net
@@ -951,10 +934,7 @@ async fn signatures_with_v_as_0_or_1_are_sent_as_27_or_28() {
         .output()
         .unwrap();
     assert!(relayed.status.success(), "{}", stderr(&relayed));
-    assert_eq!(
-        net.show(direct.address())["attestations"][0]["status"],
-        "withdrawn"
-    );
+    assert_eq!(net.status(direct.address()), "withdrawn");
 }
 
 /// One document written three ways (spaces and lower case, no `document.type`, full-width
