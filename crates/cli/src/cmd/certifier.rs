@@ -113,6 +113,7 @@ impl ChainArgs {
             .with_confirm_timeout(self.tx_timeout))
     }
 
+    /// Reads the key and connects.
     async fn connect_signing(&self) -> anyhow::Result<Chain> {
         Ok(self.connect(self.signing()?).await?)
     }
