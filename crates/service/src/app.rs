@@ -1,6 +1,6 @@
 //! The service: its shared state and its routes.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use alloy_primitives::B256;
 use axum::{
@@ -10,13 +10,15 @@ use axum::{
     Router,
 };
 use kyc_verifier::{
-    inspect::MAX_SUBMISSION_BYTES, AnyStore, Session, SessionRecord, SessionRequest, Store,
-    Verifier,
+    inspect::MAX_SUBMISSION_BYTES, AnyStore, Judged, Session, SessionRecord, SessionRequest, Store,
+    Verdict, Verifier,
 };
 use tokio::sync::{broadcast, watch};
 
 use crate::{
-    auth, page,
+    auth,
+    group_commit::GroupCommit,
+    page,
     problem::Problem,
     rate_limit::{self, RateLimiter},
     routes, server, Error, Result, ServiceConfig,
@@ -35,6 +37,8 @@ pub(crate) struct AppState {
     pub(crate) changes: broadcast::Sender<B256>,
     /// Becomes `true` when the service shuts down, so open event streams end.
     pub(crate) stopping: watch::Sender<bool>,
+    /// Records submissions' verdicts in groups; started by the first submission.
+    group_commit: OnceLock<GroupCommit>,
 }
 
 impl AppState {
@@ -45,6 +49,15 @@ impl AppState {
             .session(registration_id)
             .await?
             .ok_or_else(Problem::unknown_registration)
+    }
+
+    /// Records a judged submission with the others that arrive meanwhile, in one
+    /// transaction, and returns its verdict.
+    pub(crate) async fn record(&self, judged: Judged) -> Result<Verdict, Problem> {
+        self.group_commit
+            .get_or_init(|| GroupCommit::start(self.verifier.clone()))
+            .record(judged)
+            .await
     }
 
     /// Tells the pages watching `registration_id` to read its status again.
@@ -79,6 +92,7 @@ impl Service {
                 config,
                 changes,
                 stopping,
+                group_commit: OnceLock::new(),
             }),
         })
     }

@@ -4,6 +4,7 @@ mod app;
 mod auth;
 mod config;
 mod error;
+mod group_commit;
 mod page;
 mod problem;
 mod rate_limit;

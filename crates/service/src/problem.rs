@@ -62,6 +62,12 @@ impl Problem {
 /// retried; anything else is the service's fault.
 impl From<kyc_verifier::Error> for Problem {
     fn from(err: kyc_verifier::Error) -> Self {
+        Self::from(&err)
+    }
+}
+
+impl From<&kyc_verifier::Error> for Problem {
+    fn from(err: &kyc_verifier::Error) -> Self {
         let code = err.code();
         match code {
             "rpc_unavailable" | "store_unavailable" => {

@@ -91,9 +91,23 @@ impl<S: Store> Verifier<S> {
         submission: &Submission,
         policy: &Policy,
     ) -> Result<Verdict> {
-        let inspection = inspect_submission(submission.clone());
-        let mut verdicts = self.judge(vec![inspection], policy).await?;
+        let judged = self.judge_submission(submission, policy).await?;
+        let mut verdicts = self.record(vec![judged]).await?;
         verdicts
+            .pop()
+            .ok_or_else(|| Error::Rpc("no verdict for the submission".to_owned()))
+    }
+
+    /// The verdict on a parsed submission before its session is used up; give it to
+    /// [`record`](Self::record), alone or with others.
+    pub async fn judge_submission(
+        &self,
+        submission: &Submission,
+        policy: &Policy,
+    ) -> Result<Judged> {
+        let inspection = inspect_submission(submission.clone());
+        let mut judged = self.judge_many(vec![inspection], policy).await?;
+        judged
             .pop()
             .ok_or_else(|| Error::Rpc("no verdict for the submission".to_owned()))
     }

@@ -36,7 +36,10 @@ pub(crate) async fn submit(
                 "the submission names another registration than the url",
             ));
         }
-        Some(submission) => state.verifier.verify_submission(submission, policy).await?,
+        Some(submission) => {
+            let judged = state.verifier.judge_submission(submission, policy).await?;
+            state.record(judged).await?
+        }
         // Not a submission: the verifier's verdict says `malformed`.
         None => state.verifier.verify(&body, policy).await?,
     };

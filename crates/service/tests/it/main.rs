@@ -5,6 +5,7 @@ mod browser;
 mod events;
 mod fixtures;
 mod flow;
+mod group_commit;
 mod limits;
 mod sessions;
 mod withdrawal;
