@@ -1,6 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![allow(clippy::unwrap_used)] // Fixtures: a failure here is a broken test environment.
 
+mod people;
+
+pub use people::Person;
+
 use std::{
     path::PathBuf,
     sync::atomic::{AtomicU64, Ordering},
