@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use alloy::{
     eips::BlockId,
-    primitives::{Address, Bytes, FixedBytes, B256, U256},
+    primitives::{Address, Bytes, B256, U256},
     providers::{DynProvider, Provider},
     rpc::{client::BatchRequest, types::TransactionRequest},
     sol_types::{SolCall, SolConstructor, SolValue},
@@ -30,8 +30,12 @@ const CONTRACT_SIGNATURE_GAS: u64 = 100_000;
 /// their allowance cannot make the whole call fail.
 const CONTRACT_GAS_PER_CALL: u64 = 15_000_000;
 
-/// ERC-1271's answer for a valid signature: `isValidSignature.selector`.
-const ERC1271_MAGIC: FixedBytes<4> = FixedBytes([0x16, 0x26, 0xba, 0x7e]);
+/// ERC-1271's answer for a valid signature, as an ABI word: `isValidSignature.selector`
+/// (`0x1626ba7e`) followed by 28 zero bytes.
+const ERC1271_MAGIC_WORD: B256 = B256::new([
+    0x16, 0x26, 0xba, 0x7e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0,
+]);
 
 alloy::sol! {
     /// What one read of a [`BatchReader`] returned (its `ReadResult`): `success` is false
@@ -113,7 +117,13 @@ impl Chain {
         self.batch_limit = limit.max(1);
     }
 
-    /// Reads every query at the latest block less `confirmations`; returns that block.
+    /// Reads every query at the latest block, and returns that block.
+    ///
+    /// Confirmations delay only what makes a person look better: status, expiry, evidence
+    /// and certifier membership are read at the latest block, so a revocation,
+    /// withdrawal or removal counts at once; with `confirmations > 0`, the attestations
+    /// are read again `confirmations` blocks back, and one counts only if the same
+    /// record (root and issue time) was there already.
     pub(crate) async fn read(
         &self,
         queries: &[Query],
@@ -129,7 +139,7 @@ impl Chain {
             gas: u64::MAX,
             data: data.into(),
         };
-        let mut reads: Vec<BatchReader::Read> = queries
+        let attestation_reads: Vec<BatchReader::Read> = queries
             .iter()
             .map(|query| {
                 registry_read(
@@ -141,6 +151,7 @@ impl Chain {
                 )
             })
             .collect();
+        let mut reads = attestation_reads.clone();
         reads.extend(names.keys().map(|certifier| {
             registry_read(
                 KycRegistry::certifierNameCall {
@@ -159,23 +170,27 @@ impl Chain {
                     .into(),
             })
         }));
-        let (block, results) = self.read_all(reads, confirmations).await?;
+        let (block, results) = self.read_all(reads, BlockId::latest()).await?;
         let mut results = results.into_iter();
 
         let mut attestations = Vec::with_capacity(queries.len());
         for result in results.by_ref().take(queries.len()) {
-            let output = self.registry_output(result, block)?;
-            let attestation = KycRegistry::attestationCall::abi_decode_returns(&output)
-                .map_err(|e| Error::Rpc(format!("undecodable attestation: {e}")))?;
-            let attestation = Attestation::from_abi(
-                attestation.root,
-                attestation.issuedAt,
-                attestation.expiresAt,
-                attestation.evidence,
-                attestation.status,
-            )
-            .map_err(|e| Error::Rpc(format!("undecodable attestation: {e}")))?;
-            attestations.push(Some(attestation).filter(|found| found.status != Status::None));
+            attestations.push(self.attestation(result, block)?);
+        }
+        if confirmations > 0 && !queries.is_empty() {
+            let confirmed = block.saturating_sub(confirmations);
+            let (_, then) = self
+                .read_all(attestation_reads, BlockId::number(confirmed))
+                .await?;
+            for (attestation, then) in attestations.iter_mut().zip(then) {
+                let then = self.attestation(then, confirmed)?;
+                let same_record = |now: &Attestation| {
+                    then.is_some_and(|then| {
+                        (then.root, then.issued_at) == (now.root, now.issued_at)
+                    })
+                };
+                *attestation = attestation.filter(same_record);
+            }
         }
         for name in names.values_mut() {
             let output = self.registry_output(results.next().ok_or_else(missing_answer)?, block)?;
@@ -197,21 +212,31 @@ impl Chain {
         Ok((block, answers))
     }
 
-    /// Makes `reads` at one block, the latest less `confirmations`, in as few round
-    /// trips as the batch limit allows: one, unless a block is mined while a batch of
-    /// several calls is read, and then one more for the calls that read an older block.
+    /// The attestation in a registry read at `block`, or `None` when the registry has
+    /// none for the pair (status `none`).
+    fn attestation(&self, result: ReadResult, block: u64) -> Result<Option<Attestation>> {
+        let output = self.registry_output(result, block)?;
+        let read = KycRegistry::attestationCall::abi_decode_returns(&output)
+            .map_err(|e| Error::Rpc(format!("undecodable attestation: {e}")))?;
+        let attestation = Attestation::from_abi(
+            read.root,
+            read.issuedAt,
+            read.expiresAt,
+            read.evidence,
+            read.status,
+        )
+        .map_err(|e| Error::Rpc(format!("undecodable attestation: {e}")))?;
+        Ok(Some(attestation).filter(|found| found.status != Status::None))
+    }
+
+    /// Makes `reads` at one block (`at`, or the latest), in as few round trips as the
+    /// batch limit allows: one, unless a block is mined while a batch of several calls
+    /// is read, and then one more for the calls that read an older block.
     async fn read_all(
         &self,
         reads: Vec<BatchReader::Read>,
-        confirmations: u64,
+        at: BlockId,
     ) -> Result<(u64, Vec<ReadResult>)> {
-        let at = match confirmations {
-            0 => BlockId::latest(),
-            _ => {
-                let latest = self.provider.get_block_number().await.map_err(rpc_error)?;
-                BlockId::number(latest.saturating_sub(confirmations))
-            }
-        };
         let calls = self.split(reads);
         let mut answered = self.call_all(&calls, at).await?;
         let block = answered
@@ -316,12 +341,12 @@ impl Chain {
     }
 }
 
-/// An ERC-1271 answer: the magic value accepts; another value, no code, a revert or
-/// running out of gas refuses.
+/// An ERC-1271 answer: only a first 32-byte word that is exactly the magic value
+/// accepts, as the registry's `SignatureChecker` reads it (the identity precompile, which
+/// echoes its calldata, starts with the selector but not the whole word); another value,
+/// no code, a revert or running out of gas refuses.
 fn contract_answer(result: ReadResult) -> bool {
-    result.success
-        && IERC1271::isValidSignatureCall::abi_decode_returns(&result.data)
-            .is_ok_and(|magic| magic == ERC1271_MAGIC)
+    result.success && result.data.get(..32) == Some(ERC1271_MAGIC_WORD.as_slice())
 }
 
 fn missing_answer() -> Error {

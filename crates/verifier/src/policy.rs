@@ -30,7 +30,8 @@ pub struct Policy {
     pub required_fields: Vec<String>,
     /// An older attestation (by its `issuedAt`) gets a review rather than an approval.
     pub max_attestation_age: Option<Duration>,
-    /// How many blocks must follow the one the attestation is read at.
+    /// How many blocks must follow the one that recorded an attestation before it counts;
+    /// a revocation, withdrawal, expiry or certifier removal counts at once.
     pub confirmations: u64,
 }
 

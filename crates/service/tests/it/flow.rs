@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use alloy::signers::local::PrivateKeySigner;
+use alloy::{providers::Provider, signers::local::PrivateKeySigner};
 use kyc_core::files::Credential;
 use kyc_wallet::http::ServiceClient;
 use serde_json::json;
@@ -161,6 +161,40 @@ async fn a_stranger_who_saw_the_code_can_neither_spoil_nor_take_the_session() {
     assert_eq!(
         shown["verdict"]["subject"],
         json!(service.devnet.subject.address().to_checksum(None))
+    );
+}
+
+#[tokio::test]
+async fn a_revocation_counts_at_once_whatever_the_confirmations() {
+    let service = TestService::start_with(|config| config.policy.confirmations = 3).await;
+    let devnet = &service.devnet;
+    devnet
+        .provider(devnet.owner.clone())
+        .raw_request::<_, serde_json::Value>("anvil_mine".into(), (3,))
+        .await
+        .unwrap();
+    let receipt = devnet
+        .registry_for(devnet.certifier.clone())
+        .revoke(
+            devnet.subject.address(),
+            "document reported stolen".to_owned(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+
+    // The very next answer, with no block confirming the revocation, is refused.
+    let created = service.create_session(&FIELDS).await;
+    let (status, verdict) = service
+        .submit(&service.submission(&created.uri, &FIELDS))
+        .await;
+    assert_eq!(
+        (status, verdict["outcome"].as_str(), &verdict["reasons"]),
+        (200, Some("rejected"), &json!(["revoked"]))
     );
 }
 

@@ -243,12 +243,14 @@ impl<S: Store> Fixture<S> {
     /// Puts a minimal ERC-1271 wallet owned by `owner` at `at`: it accepts a 65-byte
     /// signature whose `ecrecover` is `owner`, and answers `0xffffffff` otherwise.
     pub(crate) async fn deploy_contract_wallet(&self, at: Address, owner: Address) {
+        self.set_code(at, erc1271_wallet_code(owner)).await;
+    }
+
+    /// Puts runtime `code` at `at`.
+    pub(crate) async fn set_code(&self, at: Address, code: Bytes) {
         let provider = self.devnet.provider(self.devnet.owner.clone());
         provider
-            .raw_request::<_, serde_json::Value>(
-                "anvil_setCode".into(),
-                (at, erc1271_wallet_code(owner)),
-            )
+            .raw_request::<_, serde_json::Value>("anvil_setCode".into(), (at, code))
             .await
             .unwrap();
     }

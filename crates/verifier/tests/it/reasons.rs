@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use alloy::{
     hex,
-    primitives::{address, Bytes, B256, U256},
+    primitives::{address, Address, Bytes, B256, U256},
     signers::local::PrivateKeySigner,
 };
 use kyc_core::{
@@ -493,6 +493,44 @@ async fn attestations_are_read_at_a_confirmed_block() {
 }
 
 #[tokio::test]
+async fn confirmations_never_delay_a_revocation_or_a_removal() {
+    let (fixture, _, commitment) = attested().await;
+    fixture.mine(3).await;
+    let confirmed = policy("confirmations = 3");
+    let subject = fixture.devnet.subject.address();
+    let certifier = fixture.devnet.certifier.clone();
+    mined(
+        fixture
+            .devnet
+            .registry_for(certifier.clone())
+            .revoke(subject, "document reported stolen".to_owned()),
+    )
+    .await;
+    let session = fixture.session(&ALL_FIELDS).await;
+    let verdict = fixture.answer(&session, &commitment, &confirmed).await;
+    assert_eq!(verdict.reasons, [Reason::Revoked]);
+
+    // Attested again and confirmed, then the certifier is removed: untrusted at once.
+    fixture
+        .attest(commitment.root(), evidence("document"))
+        .await;
+    fixture.mine(3).await;
+    let session = fixture.session(&ALL_FIELDS).await;
+    let verdict = fixture.answer(&session, &commitment, &confirmed).await;
+    assert_eq!(verdict.outcome, Outcome::Approved, "{:?}", verdict.reasons);
+    mined(
+        fixture
+            .devnet
+            .registry_for(fixture.devnet.owner.clone())
+            .removeCertifier(certifier.address()),
+    )
+    .await;
+    let session = fixture.session(&ALL_FIELDS).await;
+    let verdict = fixture.answer(&session, &commitment, &confirmed).await;
+    assert_eq!(verdict.reasons, [Reason::UntrustedCertifier]);
+}
+
+#[tokio::test]
 async fn a_contract_subject_signs_through_erc1271() {
     let fixture = Fixture::start().await;
     let wallet = address!("0x0000000000000000000000000000000000001271");
@@ -532,6 +570,112 @@ async fn a_contract_subject_signs_through_erc1271() {
     submission.signature = Bytes::from(vec![1; 100]);
     let verdict = fixture.verify(&submission, &Policy::default()).await;
     assert_eq!(verdict.reasons, [Reason::BadSignature]);
+}
+
+/// Runtime code that answers any call with the 32-byte `word`.
+fn answers_with(word: [u8; 32]) -> Bytes {
+    // PUSH32 word, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN
+    [&[0x7f][..], &word, &hex!("600052" "60206000f3")]
+        .concat()
+        .into()
+}
+
+/// Runtime code that loops `rounds` times (about 26 gas each), then answers the magic value.
+fn costly_but_valid(rounds: u16) -> Bytes {
+    let [high, low] = rounds.to_be_bytes();
+    // PUSH2 rounds; JUMPDEST; PUSH1 1; SWAP1; SUB; DUP1; PUSH1 3; JUMPI; POP; then as answers_with.
+    let lead = [
+        0x61, high, low, 0x5b, 0x60, 0x01, 0x90, 0x03, 0x80, 0x60, 0x03, 0x57, 0x50,
+    ];
+    [&lead[..], &answers_with(MAGIC_WORD)].concat().into()
+}
+
+/// `isValidSignature.selector` as an ABI word.
+const MAGIC_WORD: [u8; 32] = {
+    let mut word = [0; 32];
+    word[0] = 0x16;
+    word[1] = 0x26;
+    word[2] = 0xba;
+    word[3] = 0x7e;
+    word
+};
+
+#[tokio::test]
+async fn odd_erc1271_subjects_are_bad_signatures_and_spoil_no_batch() {
+    let (fixture, session, commitment) = attested().await;
+    let mut dirty = MAGIC_WORD;
+    dirty[31] = 1;
+    let subjects: [(&str, Address, Option<Bytes>); 6] = [
+        // The identity precompile echoes its calldata, selector first.
+        (
+            "identity precompile",
+            address!("0x0000000000000000000000000000000000000004"),
+            None,
+        ),
+        (
+            "reverts",
+            address!("0x00000000000000000000000000000000000012a1"),
+            Some(hex!("60006000fd").into()),
+        ),
+        (
+            "burns all gas",
+            address!("0x00000000000000000000000000000000000012a2"),
+            Some(hex!("5b600056").into()),
+        ),
+        (
+            "magic, then dirty bytes",
+            address!("0x00000000000000000000000000000000000012a3"),
+            Some(answers_with(dirty)),
+        ),
+        (
+            "over the gas allowance",
+            address!("0x00000000000000000000000000000000000012a4"),
+            Some(costly_but_valid(20_000)),
+        ),
+        (
+            "within the gas allowance",
+            address!("0x00000000000000000000000000000000000012a5"),
+            Some(costly_but_valid(500)),
+        ),
+    ];
+    let mut jsons = vec![to_json(&fixture.submission(
+        &session,
+        &commitment,
+        &ALL_FIELDS,
+    ))];
+    for (_, subject, code) in &subjects {
+        if let Some(code) = code {
+            fixture.set_code(*subject, code.clone()).await;
+        }
+        let other = fixture.session(&ALL_FIELDS).await;
+        let mut submission = fixture.submission(&other, &commitment, &ALL_FIELDS);
+        submission.subject = *subject;
+        // Not an ECDSA signature: only the contract could accept it.
+        submission.signature = Bytes::from(vec![1; 100]);
+        jsons.push(to_json(&submission));
+    }
+    // One batch: the odd contracts are judged, the honest answer still approved.
+    let verdicts = fixture
+        .verifier
+        .verify_many(&jsons, &Policy::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        verdicts[0].outcome,
+        Outcome::Approved,
+        "{:?}",
+        verdicts[0].reasons
+    );
+    for ((name, _, _), verdict) in subjects.iter().zip(&verdicts[1..]) {
+        let signed = !verdict.reasons.contains(&Reason::BadSignature);
+        assert_eq!(
+            signed,
+            *name == "within the gas allowance",
+            "{name}: {:?}",
+            verdict.reasons
+        );
+        assert!(verdict.reasons.contains(&Reason::NoAttestation), "{name}");
+    }
 }
 
 #[tokio::test]
