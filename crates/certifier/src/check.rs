@@ -7,6 +7,7 @@ use alloy::{
     transports::RpcError,
 };
 use kyc_core::{
+    age::check_age_claims,
     files::{JsonFile, Request},
     signature::{encode_signature, is_erc6492_wrapped, parse_signature, recover_signer},
 };
@@ -30,11 +31,20 @@ pub const DEADLINE_MARGIN_SECS: u64 = 30;
 
 /// Checks a request against the chain, our registry and our account, in the order a
 /// person would fix them: the file itself (canonical claims, root), chain, registry,
-/// certifier, deadline, signature (ERC-1271 for a contract subject), nonce.
+/// certifier, deadline, age claims (each made true by the request's own birthdate on
+/// the chain's day), signature (ERC-1271 for a contract subject), nonce.
 pub async fn check_request(chain: &Chain, request: &Request) -> Result<()> {
     request.check()?;
     check_addressing(chain, request)?;
-    check_deadline(request.deadline, chain.now().await?)?;
+    let now = chain.now().await?;
+    check_deadline(request.deadline, now)?;
+    check_age_claims(
+        request
+            .claims
+            .iter()
+            .map(|claim| (claim.key.as_str(), claim.value.as_str())),
+        now,
+    )?;
     check_subject_signature(
         chain,
         request.subject,

@@ -61,7 +61,8 @@ async fn main() -> ExitCode {
     match cli.command.run(cli.json).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // An error may quote a code, a file or a service's answer: never raw.
+            eprintln!("error: {}", kyc_core::text::printable(&format!("{err:#}")));
             ExitCode::FAILURE
         }
     }

@@ -164,6 +164,7 @@ pub fn check_key(key: &str) -> Result<()> {
             return invalid("may only hold a-z, 0-9, '_' and '.'");
         }
     }
+    crate::age::age_threshold(key)?;
     Ok(())
 }
 
@@ -175,6 +176,7 @@ enum Rule {
     Email,
     Phone,
     DocumentType,
+    AgeOver,
     Text,
 }
 
@@ -188,6 +190,7 @@ impl Rule {
             "email" => Self::Email,
             "phone_number" => Self::Phone,
             "document.type" => Self::DocumentType,
+            _ if key.starts_with(crate::age::AGE_CLAIM_PREFIX) => Self::AgeOver,
             _ if matches!(last, "birthdate" | "date" | "expiry")
                 || last.ends_with("_date")
                 || last.ends_with("_expiry") =>
@@ -214,6 +217,9 @@ impl Rule {
             Self::DocumentType if !DOCUMENT_TYPES.contains(&value) => {
                 Some("is not one of passport, id_card, driving_licence, residence_permit")
             }
+            Self::AgeOver if value != crate::age::AGE_CLAIM_VALUE => {
+                Some("of an age claim must be true")
+            }
             _ => None,
         }
     }
@@ -229,7 +235,7 @@ fn normalize_value(key: &str, value: &str) -> String {
             None => value.to_owned(),
         },
         Rule::Phone => value.chars().filter(|c| !matches!(c, ' ' | '-')).collect(),
-        Rule::Date | Rule::Text => value.to_owned(),
+        Rule::Date | Rule::AgeOver | Rule::Text => value.to_owned(),
     };
     cased.nfc().collect()
 }

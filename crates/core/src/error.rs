@@ -109,6 +109,17 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// An age claim threshold outside 13 to 99.
+    #[error("age threshold {0} is not from 13 to 99")]
+    AgeThreshold(u8),
+    /// An age claim that its claim set's birthdate does not make true.
+    #[error("claim {key} {reason}")]
+    AgeClaim {
+        /// The age claim's key, such as `age_over_18`.
+        key: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
     /// JSON that does not parse into the expected file; names the path, not the input.
     #[error("invalid json: {0}")]
     Json(String),

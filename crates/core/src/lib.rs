@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+pub mod age;
 pub mod attestation;
+pub mod check_code;
 pub mod claims;
 pub mod codes;
 pub mod commitment;
@@ -10,6 +12,7 @@ pub mod evidence;
 pub mod files;
 pub mod hex;
 pub mod signature;
+pub mod text;
 pub mod uri;
 
 pub use error::{Error, Result};

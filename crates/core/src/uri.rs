@@ -29,6 +29,7 @@ pub struct RegistrationUri {
     /// `name`: the service's display name.
     pub name: String,
     /// `cb`: where the wallet sends the submission; on the origin `service`.
+    /// [`default_callback`] when the code leaves it out.
     pub callback: String,
     /// `chain`: the chain ID.
     pub chain_id: u64,
@@ -41,21 +42,25 @@ pub struct RegistrationUri {
 }
 
 impl RegistrationUri {
-    /// The URI, every query value percent-encoded.
+    /// The URI, every query value percent-encoded; `cb` is left out when it is the
+    /// default, so the QR code is smaller.
     pub fn to_uri_string(&self) -> String {
+        let callback = (self.callback != default_callback(&self.service, self.registration_id))
+            .then(|| ("cb", self.callback.clone()));
         let params = [
-            ("v", "1".to_owned()),
-            ("rid", self.registration_id.to_string()),
-            ("svc", self.service.clone()),
-            ("name", self.name.clone()),
-            ("cb", self.callback.clone()),
-            ("chain", self.chain_id.to_string()),
-            ("reg", self.registry.to_string()),
-            ("f", self.fields.join(",")),
-            ("exp", self.expires_at.to_string()),
+            Some(("v", "1".to_owned())),
+            Some(("rid", self.registration_id.to_string())),
+            Some(("svc", self.service.clone())),
+            Some(("name", self.name.clone())),
+            callback,
+            Some(("chain", self.chain_id.to_string())),
+            Some(("reg", self.registry.to_string())),
+            Some(("f", self.fields.join(","))),
+            Some(("exp", self.expires_at.to_string())),
         ];
         let query: Vec<String> = params
             .iter()
+            .flatten()
             .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, ENCODED)))
             .collect();
         format!("{PREFIX}{}", query.join("&"))
@@ -90,11 +95,16 @@ impl RegistrationUri {
             return Err(param_error("v", "must be 1"));
         }
         let fields = take("f")?;
+        let registration_id =
+            crate::hex::parse(&take("rid")?).map_err(|e| param_error("rid", e))?;
+        let service = take("svc")?;
+        let name = take("name")?;
+        let callback = take("cb").unwrap_or_else(|_| default_callback(&service, registration_id));
         let uri = Self {
-            registration_id: crate::hex::parse(&take("rid")?).map_err(|e| param_error("rid", e))?,
-            service: take("svc")?,
-            name: take("name")?,
-            callback: take("cb")?,
+            registration_id,
+            service,
+            name,
+            callback,
             chain_id: parse_decimal("chain", &take("chain")?)?,
             registry: crate::hex::parse(&take("reg")?).map_err(|e| param_error("reg", e))?,
             fields: if fields.is_empty() {
@@ -147,10 +157,21 @@ impl RegistrationUri {
         Ok(())
     }
 
+    /// The six-digit check code of the registration ID, such as `024 566`.
+    pub fn check_code(&self) -> String {
+        crate::check_code::check_code(&self.registration_id)
+    }
+
     /// Whether the code is void at `now` (Unix seconds): after `expires_at`.
     pub fn is_expired(&self, now: u64) -> bool {
         now > self.expires_at
     }
+}
+
+/// The callback a code stands for when it leaves `cb` out:
+/// `{service}/v1/sessions/{registration_id}/submission`.
+pub fn default_callback(service: &str, registration_id: B256) -> String {
+    format!("{service}/v1/sessions/{registration_id}/submission")
 }
 
 /// Whether `text` is an http or https origin exactly as browsers serialise it:

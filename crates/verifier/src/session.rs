@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
-use kyc_core::uri::RegistrationUri;
+use kyc_core::uri::{default_callback, RegistrationUri};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Outcome, Result, SessionRecord};
@@ -160,11 +160,6 @@ impl SessionStatus {
     pub fn is_final(self) -> bool {
         self != Self::Pending
     }
-}
-
-/// The callback a session gets by default: `{service}/v1/sessions/{rid}/submission`.
-pub fn default_callback(service: &str, registration_id: B256) -> String {
-    format!("{service}/v1/sessions/{registration_id}/submission")
 }
 
 /// The origin's host, or the origin itself when it has none.

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use kyc_core::{
+    age::{check_age_claims, derive_age_claims, BIRTHDATE},
     claims::{normalize_claim, ClaimSet},
     files::parse_json,
 };
@@ -84,6 +85,27 @@ pub fn normalize_claims(text: &str) -> Result<NormalizedClaims> {
         claims: ClaimSet::new(claims)?,
         changes,
     })
+}
+
+/// The claims with the age claims (`age_over_NN: "true"`) that their birthdate makes
+/// true on the UTC day of `now`, for each of `thresholds`; claims without a birthdate
+/// get none. Age claims already among the claims are checked like a certifier would.
+pub fn with_age_claims(claims: &ClaimSet, thresholds: &[u8], now: u64) -> Result<ClaimSet> {
+    let mut all = claims.claims().to_vec();
+    if let Some(birthdate) = all.iter().find(|claim| claim.key == BIRTHDATE) {
+        let derived = derive_age_claims(&birthdate.value, now, thresholds)?;
+        for claim in derived {
+            if !all.iter().any(|held| held.key == claim.key) {
+                all.push(claim);
+            }
+        }
+    }
+    check_age_claims(
+        all.iter()
+            .map(|claim| (claim.key.as_str(), claim.value.as_str())),
+        now,
+    )?;
+    Ok(ClaimSet::new(all)?)
 }
 
 /// The claims object with its entries in file order, duplicates kept so they can be refused.

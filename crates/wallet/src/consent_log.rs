@@ -7,15 +7,32 @@ use alloy::primitives::{Address, B256};
 use kyc_core::files::{parse_json, FormatVersion};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    folder::{io_error, write_atomically},
-    Error, Result,
-};
+use crate::{folder::io_error, Error, Result};
 
-/// The outcome logged when the submission was written to a file rather than sent.
-pub const OUTCOME_WRITTEN: &str = "written";
-/// The outcome logged when the service could not be reached or gave no verdict.
-pub const OUTCOME_UNDELIVERED: &str = "undelivered";
+kyc_core::coded_enum! {
+    /// What came of a consent.
+    pub enum ConsentOutcome {
+        /// The service verified the submission.
+        Approved = "approved",
+        /// The service will look at it by hand.
+        Review = "review",
+        /// The service refused it, with reasons.
+        Rejected = "rejected",
+        /// The submission was written to a file rather than sent.
+        Written = "written",
+        /// The service could not be reached or gave no verdict.
+        Undelivered = "undelivered",
+    }
+}
+
+impl ConsentOutcome {
+    /// The service's verdict named by `code`; `None` for anything else.
+    pub fn from_verdict(code: &str) -> Option<Self> {
+        code.parse()
+            .ok()
+            .filter(|outcome| matches!(outcome, Self::Approved | Self::Review | Self::Rejected))
+    }
+}
 
 /// One consent given.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,9 +57,8 @@ pub struct ConsentRecord {
     pub fields: Vec<String>,
     /// When the consent was signed.
     pub signed_at: u64,
-    /// `approved`, `review` or `rejected` as the service said, `written` for a
-    /// submission written to a file, `undelivered` when the service was not reached.
-    pub outcome: String,
+    /// What came of it.
+    pub outcome: ConsentOutcome,
     /// The service's reasons.
     #[serde(default)]
     pub reasons: Vec<String>,
@@ -123,6 +139,6 @@ impl ConsentLog {
             path: self.path.clone(),
             reason: e.to_string(),
         })?;
-        write_atomically(&self.path, &text)
+        Ok(kyc_fs::write_private(&self.path, text.as_bytes())?)
     }
 }

@@ -10,16 +10,16 @@ use crate::{chain::RegistryClient, Error, Result, Wallet};
 
 /// Checks a credential and stores it in the wallet.
 ///
-/// The credential must answer a request the wallet made (same chain, registry,
+/// The credential must be consistent (its claims give its root), answer a request the wallet made (same chain, registry,
 /// subject, certifier, root, claims and salts), and the registry must hold its root
 /// for the subject from that certifier, active, unexpired, with the stated times and
 /// evidence, recorded by the stated transaction.
 pub async fn import_credential(
     wallet: &Wallet,
     registry: &RegistryClient,
-    text: &str,
+    credential: Credential,
 ) -> Result<Credential> {
-    let credential = Credential::from_json(text)?;
+    credential.check()?;
     registry.check_same("the credential", credential.chain_id, credential.registry)?;
     let requests = wallet.requests()?;
     let request = requests

@@ -21,6 +21,9 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A file could not be written owner-only, atomically and synced.
+    #[error(transparent)]
+    File(#[from] kyc_fs::Error),
     /// A file of the wallet does not hold what it should.
     #[error("{} is not valid: {reason}", path.display())]
     BadWalletFile {
@@ -126,6 +129,12 @@ pub enum Error {
         /// The current time.
         now: u64,
     },
+    /// The code names a plain `http://` service on another machine: what is sent
+    /// there could be read on the way.
+    #[error(
+        "the service {0} is not https: a wallet sends personal data over http only to this machine"
+    )]
+    InsecureService(String),
     /// The wallet holds no credential for the code's chain and registry.
     #[error(
         "the wallet holds no credential{} for chain {chain_id} and registry {registry}{}",
@@ -141,6 +150,16 @@ pub enum Error {
         subject: Option<Address>,
         /// The (chain, registry) pairs the wallet does hold credentials for.
         held: Vec<(u64, Address)>,
+    },
+    /// The wallet's credentials from a certifier name no registry, or several, on a chain.
+    #[error("{}", describe_registries(*certifier, *chain_id, *count))]
+    RegistryUnknown {
+        /// The certifier.
+        certifier: Address,
+        /// The chain.
+        chain_id: u64,
+        /// How many registries the credentials name.
+        count: usize,
     },
     /// No matching credential is live on chain.
     #[error("no credential for this code is active on chain: {0}")]
@@ -235,6 +254,13 @@ fn describe_held(held: &[(u64, Address)]) -> String {
         .map(|(chain, registry)| format!("chain {chain} registry {registry}"))
         .collect();
     format!(" (it holds credentials for {})", pairs.join(", "))
+}
+
+fn describe_registries(certifier: Address, chain_id: u64, count: usize) -> String {
+    match count {
+        0 => format!("the wallet holds no credential from {certifier} on chain {chain_id}"),
+        _ => format!("credentials from {certifier} on chain {chain_id} name {count} registries"),
+    }
 }
 
 fn error_suffix(message: &Option<String>) -> String {

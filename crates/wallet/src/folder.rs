@@ -1,5 +1,6 @@
 //! The wallet folder: an encrypted key, the requests made, the credentials received
-//! and the consent log, each a file a person can back up.
+//! and the consent log, each a file a person can back up, readable by its owner only
+//! and written atomically and synced ([`kyc_fs`]).
 //!
 //! ```text
 //! keystore.json            the key, an encrypted JSON keystore (scrypt, AES-128-CTR)
@@ -13,7 +14,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use alloy::signers::local::PrivateKeySigner;
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use kyc_core::files::{Credential, JsonFile, Request};
 
 use crate::{consent_log::ConsentLog, Error, Result};
@@ -41,7 +42,7 @@ impl Wallet {
     /// Opens a wallet folder, creating it (readable by its owner only) if missing.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
         let wallet = Self { dir: dir.into() };
-        create_private_dir(&wallet.dir)?;
+        kyc_fs::create_private_dir(&wallet.dir)?;
         Ok(wallet)
     }
 
@@ -73,18 +74,29 @@ impl Wallet {
         if path.exists() {
             return Err(Error::KeyExists(path));
         }
-        PrivateKeySigner::encrypt_keystore(
-            &self.dir,
+        let keystore_error = |reason: String| Error::Keystore {
+            path: path.clone(),
+            reason,
+        };
+        // The keystore library writes where it is told: into a private scratch folder,
+        // from which the keystore is written owner-only, atomically and synced.
+        let scratch = self.dir.join(".keystore.new");
+        kyc_fs::create_private_dir(&scratch)?;
+        let encrypted = PrivateKeySigner::encrypt_keystore(
+            &scratch,
             &mut rand::thread_rng(),
             signer.to_bytes(),
             password,
             Some(KEYSTORE),
         )
-        .map_err(|e| Error::Keystore {
-            path,
-            reason: e.to_string(),
-        })?;
-        Ok(())
+        .map_err(|e| keystore_error(e.to_string()))
+        .and_then(|_| {
+            let written = scratch.join(KEYSTORE);
+            fs::read(&written).map_err(io_error("cannot read", &written))
+        });
+        let removed = fs::remove_dir_all(&scratch).map_err(io_error("cannot remove", &scratch));
+        kyc_fs::write_private(&path, &encrypted?)?;
+        removed
     }
 
     /// Decrypts the wallet's key.
@@ -124,6 +136,28 @@ impl Wallet {
         Ok(credentials)
     }
 
+    /// The one registry on `chain_id` where the wallet holds a credential from `certifier`.
+    pub fn registry_of(&self, chain_id: u64, certifier: Address) -> Result<Address> {
+        let mut registries: Vec<Address> = self
+            .credentials()?
+            .iter()
+            .filter(|credential| {
+                credential.chain_id == chain_id && credential.certifier == certifier
+            })
+            .map(|credential| credential.registry)
+            .collect();
+        registries.sort();
+        registries.dedup();
+        match registries.as_slice() {
+            [registry] => Ok(*registry),
+            registries => Err(Error::RegistryUnknown {
+                certifier,
+                chain_id,
+                count: registries.len(),
+            }),
+        }
+    }
+
     /// The consent log.
     pub fn consent_log(&self) -> ConsentLog {
         ConsentLog::new(self.dir.join(CONSENTS))
@@ -131,9 +165,9 @@ impl Wallet {
 
     fn save<T: JsonFile>(&self, folder: &str, name: &str, file: &T) -> Result<PathBuf> {
         let dir = self.dir.join(folder);
-        create_private_dir(&dir)?;
+        kyc_fs::create_private_dir(&dir)?;
         let path = dir.join(format!("{name}.json"));
-        write_atomically(&path, &file.to_json()?)?;
+        kyc_fs::write_private(&path, file.to_json()?.as_bytes())?;
         Ok(path)
     }
 
@@ -164,16 +198,6 @@ pub fn read_json_file<T: JsonFile>(path: &Path) -> Result<T> {
     })
 }
 
-/// Writes a file through a temporary file and a rename, so a crash leaves the old or the new.
-pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = PathBuf::from(temporary);
-    fs::write(&temporary, text).map_err(io_error("cannot write", &temporary))?;
-    restrict_to_owner(&temporary)?;
-    fs::rename(&temporary, path).map_err(io_error("cannot write", path))
-}
-
 pub(crate) fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_owned();
     move |source| Error::Io {
@@ -181,26 +205,4 @@ pub(crate) fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io
         path,
         source,
     }
-}
-
-/// Creates a folder readable by its owner only; an existing folder is left as it is.
-fn create_private_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
-    restrict_to_owner(dir)
-}
-
-#[cfg(unix)]
-fn restrict_to_owner(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = if path.is_dir() { 0o700 } else { 0o600 };
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        .map_err(io_error("cannot restrict permissions of", path))
-}
-
-#[cfg(not(unix))]
-fn restrict_to_owner(_path: &Path) -> Result<()> {
-    Ok(())
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use kyc_core::files::{SignedConsentWithdrawal, Submission};
 use serde::Serialize;
 
-use crate::{Error, Result};
+use crate::{consent_log::ConsentOutcome, Error, Result};
 
 /// How long the wallet waits for a service.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
@@ -14,8 +14,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// A service's verdict on a submission. Read leniently: the whole answer is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
-    /// `approved`, `review` or `rejected`.
-    pub outcome: String,
+    /// Approved, review or rejected.
+    pub outcome: ConsentOutcome,
     /// Machine-readable reasons, such as `missing_fields`.
     pub reasons: Vec<String>,
     /// The service's whole answer.
@@ -51,11 +51,11 @@ impl ServiceClient {
         let outcome = body
             .get("outcome")
             .and_then(serde_json::Value::as_str)
+            .and_then(ConsentOutcome::from_verdict)
             .ok_or_else(|| Error::NoVerdict {
                 url: url.to_owned(),
                 status,
-            })?
-            .to_owned();
+            })?;
         let reasons = body
             .get("reasons")
             .and_then(serde_json::Value::as_array)

@@ -3,9 +3,12 @@
 
 use std::io::Cursor;
 
-use alloy::primitives::Address;
+use std::net::IpAddr;
+
+use alloy::primitives::{Address, B256};
 use image::{ImageReader, Limits};
 use kyc_core::{files::Credential, uri::RegistrationUri};
+use serde::Serialize;
 
 use crate::{Error, Result};
 
@@ -41,9 +44,13 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<String> {
 }
 
 /// Parses a registration URI and refuses it when malformed (including a callback on
-/// another origin than `svc`) or expired at `now` (Unix seconds).
+/// another origin than `svc`), when its service is plain `http://` on another host than
+/// this machine, or when expired at `now` (Unix seconds).
 pub fn read_code(text: &str, now: u64) -> Result<RegistrationUri> {
     let code = RegistrationUri::parse(text.trim())?;
+    if !is_secure_origin(&code.service) {
+        return Err(Error::InsecureService(code.service));
+    }
     if code.is_expired(now) {
         return Err(Error::CodeExpired {
             expired_at: code.expires_at,
@@ -51,6 +58,102 @@ pub fn read_code(text: &str, now: u64) -> Result<RegistrationUri> {
         });
     }
     Ok(code)
+}
+
+/// Whether a service's origin keeps what is sent to it private on the way: `https`, or
+/// `http` to this machine (a loopback address or `localhost`), as for development.
+pub fn is_secure_origin(origin: &str) -> bool {
+    let Ok(url) = url::Url::parse(origin) else {
+        return false;
+    };
+    match (url.scheme(), url.host()) {
+        ("https", _) => true,
+        ("http", Some(url::Host::Domain(domain))) => domain == "localhost",
+        ("http", Some(url::Host::Ipv4(ip))) => IpAddr::V4(ip).is_loopback(),
+        ("http", Some(url::Host::Ipv6(ip))) => IpAddr::V6(ip).is_loopback(),
+        _ => false,
+    }
+}
+
+/// What a registration code asks, as a wallet shows it: who, for what, until when, and
+/// the check code to compare with the service's screen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CodeSummary {
+    /// The service's display name.
+    pub name: String,
+    /// The service's origin.
+    pub service: String,
+    /// The six-digit check code of the registration ID, such as `024 566`.
+    pub check_code: String,
+    /// The whole registration ID.
+    pub registration_id: B256,
+    /// The fields asked for.
+    pub fields: Vec<String>,
+    /// When the code expires (Unix seconds).
+    pub expires_at: u64,
+    /// The chain of the registry.
+    pub chain_id: u64,
+    /// The `KycRegistry` address.
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    pub registry: Address,
+    /// Where the submission goes.
+    pub callback: String,
+}
+
+impl CodeSummary {
+    /// The summary of a code.
+    pub fn of(code: &RegistrationUri) -> Self {
+        Self {
+            name: code.name.clone(),
+            service: code.service.clone(),
+            check_code: code.check_code(),
+            registration_id: code.registration_id,
+            fields: code.fields.clone(),
+            expires_at: code.expires_at,
+            chain_id: code.chain_id,
+            registry: code.registry,
+            callback: code.callback.clone(),
+        }
+    }
+}
+
+/// A code and how each of the wallet's credentials for it can answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Scan {
+    /// The code.
+    #[serde(flatten)]
+    pub code: CodeSummary,
+    /// The wallet's credentials for the code's chain and registry, oldest first.
+    pub credentials: Vec<CredentialFit>,
+}
+
+/// How one credential fits a code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CredentialFit {
+    /// The credential's certifier.
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    pub certifier: Address,
+    /// The credential's root.
+    pub root: B256,
+    /// The asked fields the credential has no claim for.
+    pub missing_fields: Vec<String>,
+}
+
+/// Reads what `code` asks and how the wallet's `credentials` can answer it; refuses a
+/// code for a chain or registry the wallet holds no credential for.
+pub fn scan(code: &RegistrationUri, credentials: &[Credential]) -> Result<Scan> {
+    let credentials = credentials_for(code, credentials, None)?
+        .into_iter()
+        .map(|credential| CredentialFit {
+            certifier: credential.certifier,
+            root: credential.root,
+            missing_fields: missing_fields(code, credential),
+        })
+        .collect();
+    Ok(Scan {
+        code: CodeSummary::of(code),
+        credentials,
+    })
 }
 
 /// The credentials for the code's chain and registry (of `subject`, when given);
@@ -83,6 +186,22 @@ pub fn credentials_for<'a>(
         });
     }
     Ok(matching)
+}
+
+/// The newest of the credentials that is for the code's chain and registry and has every
+/// field it asks for: the one a consent offers first, if it is live.
+pub fn newest_fitting<'a>(
+    code: &RegistrationUri,
+    credentials: &'a [Credential],
+) -> Option<&'a Credential> {
+    credentials
+        .iter()
+        .filter(|credential| {
+            credential.chain_id == code.chain_id
+                && credential.registry == code.registry
+                && missing_fields(code, credential).is_empty()
+        })
+        .max_by_key(|credential| credential.issued_at)
 }
 
 /// The fields the code asks for that the credential has no claim for.

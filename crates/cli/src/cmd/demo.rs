@@ -18,14 +18,19 @@ use kyc_certifier::{
 };
 use kyc_contracts::VerifiedTicket;
 use kyc_core::{
+    age::DEFAULT_AGE_THRESHOLDS,
     evidence::Evidence,
     files::{Credential, JsonFile, Submission},
     uri::RegistrationUri,
 };
 use kyc_verifier::{qr, store::SqliteStore, Policy, Reason, SessionRequest, Verdict, Verifier};
 use kyc_wallet::{
-    chain::RegistryClient, claims_input::normalize_claims, consent::build_submission,
-    request::prepare_request, scan::read_code, withdraw::prepare_withdraw,
+    chain::RegistryClient,
+    claims_input::{normalize_claims, with_age_claims},
+    consent::build_submission,
+    request::prepare_request,
+    scan::read_code,
+    withdraw::prepare_withdraw,
 };
 
 use crate::devnet::{AnvilOptions, Devnet, DEMO_CERTIFIER_NAME};
@@ -46,6 +51,7 @@ const CLAIMS: &str = r#"{
 /// What the bank asks for.
 const FIELDS: [&str; 3] = ["birthdate", "family_name", "given_name"];
 const BANK: &str = "https://bank.example";
+const SHOP: &str = "https://shop.example";
 
 /// Run the whole flow on its own anvil chain, a line per step; exits non-zero if any
 /// step does not behave as shown.
@@ -69,19 +75,14 @@ impl Args {
             RegistryClient::connect(devnet.provider(person.clone()), devnet.registry).await?;
         let normalized = normalize_claims(CLAIMS)?;
         let now = wallet.chain_time().await?;
-        let request = prepare_request(
-            &wallet,
-            &person,
-            certifier,
-            &normalized.claims,
-            now + 86_400,
-        )
-        .await?;
+        let claims = with_age_claims(&normalized.claims, &DEFAULT_AGE_THRESHOLDS, now)?;
+        let request = prepare_request(&wallet, &person, certifier, &claims, now + 86_400).await?;
         step(format!(
-            "person {}: {} claims normalised ({} changed), salted, root {}; AttestRequest signed (nonce {})",
+            "person {}: {} claims normalised ({} changed, {} derived: over 16, 18, 21), salted, root {}; AttestRequest signed (nonce {})",
             person.address(),
             request.claims.len(),
             normalized.changes.len(),
+            request.claims.len() - normalized.claims.claims().len(),
             request.root,
             request.nonce
         ));
@@ -173,6 +174,26 @@ impl Args {
             submission.leaves.len() - learned.len()
         ));
 
+        // A shop that sells to adults asks only "over 18".
+        let mut asked = SessionRequest::new(SHOP, vec!["age_over_18".to_owned()]);
+        asked.name = Some("Example Shop".to_owned());
+        let code = verifier.open_session(asked).await?.uri();
+        let answer = consent(&person, &credential, &code, &code.fields, &wallet).await?;
+        let verdict = verifier
+            .verify(answer.to_json()?.as_bytes(), &policy)
+            .await?;
+        let learned: Vec<&str> = verdict.claims.iter().map(|c| c.key.as_str()).collect();
+        ensure!(
+            verdict.is_approved() && learned == ["age_over_18"],
+            "the shop should approve and learn only age_over_18, got {} {learned:?}",
+            describe(&verdict)
+        );
+        step(format!(
+            "shop verifies: approved; it learned only age_over_18 = {}, not the birth date (check code {})",
+            verdict.claims[0].value,
+            code.check_code()
+        ));
+
         ticket_shop(&devnet, certifier, &person).await?;
 
         // What goes wrong, each with its reason.
@@ -210,14 +231,7 @@ impl Args {
 
         // Certified again (a new request, the next nonce), then withdrawn by a relayed signature.
         let now = wallet.chain_time().await?;
-        let again = prepare_request(
-            &wallet,
-            &person,
-            certifier,
-            &normalized.claims,
-            now + 86_400,
-        )
-        .await?;
+        let again = prepare_request(&wallet, &person, certifier, &claims, now + 86_400).await?;
         let id = queue.add(&chain, &again).await?;
         let renewed = approve_one(&queue, &chain, id, &approve).await?;
         let relay = prepare_withdraw(&wallet, &person, certifier, now + 3600).await?;

@@ -185,6 +185,7 @@ impl SessionNewArgs {
         if json {
             let mut output = serde_json::json!({
                 "registration_id": session.registration_id,
+                "check_code": kyc_core::check_code::check_code(&session.registration_id),
                 "uri": uri,
                 "service": session.service,
                 "name": session.name,
@@ -201,6 +202,10 @@ impl SessionNewArgs {
             return Ok(());
         }
         println!("{uri}");
+        println!(
+            "check code {}",
+            kyc_core::check_code::check_code(&session.registration_id)
+        );
         match (&self.out, drawing) {
             (Some(path), Some(_)) => println!("qr code: {}", path.display()),
             (None, Some(drawing)) => println!("{}", String::from_utf8_lossy(&drawing)),

@@ -155,7 +155,11 @@ pub(crate) fn show_time(unix: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix)).to_string()
 }
 
-/// Prints a JSON value on one line.
-pub(crate) fn print_json(value: &serde_json::Value) {
-    println!("{value}");
+/// Prints a value as JSON on one line.
+pub(crate) fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string(value) {
+        Ok(text) => println!("{text}"),
+        // Our output types always serialise; say so rather than print nothing.
+        Err(error) => eprintln!("error: cannot write the output as JSON: {error}"),
+    }
 }

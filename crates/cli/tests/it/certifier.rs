@@ -1025,3 +1025,45 @@ async fn queue_and_credential_files_are_owner_only() {
         assert!(matches!(mode(name), None | Some(0o600)), "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_false_age_claim_is_refused() {
+    let net = Net::start();
+    let subject = PrivateKeySigner::random();
+    // Signed by the subject, canonical, but born too late to be over 18.
+    let mut claims = person("AG12345");
+    claims.retain(|(key, _)| *key != "birthdate");
+    let too_young = [
+        &claims[..],
+        &[("birthdate", "2015-06-01"), ("age_over_18", "true")],
+    ]
+    .concat();
+    net.request(&subject, &too_young, "too-young.json").await;
+    let output = net.attest("too-young.json", &[]);
+    assert_one_line_error(&output, "1 of 1 requests were not attested");
+    assert!(
+        stderr(&output).contains("age_over_18 is not true for the birthdate"),
+        "{}",
+        stderr(&output)
+    );
+    let no_birthdate = [&claims[..], &[("age_over_21", "true")]].concat();
+    net.request(&subject, &no_birthdate, "no-birthdate.json")
+        .await;
+    let output = net
+        .kyc()
+        .args(["certifier", "queue", "add", "no-birthdate.json"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "age_over_21 needs a birthdate claim");
+    assert!(net.list().is_empty(), "nothing was queued");
+
+    // Over 18 and born 2000: attested.
+    let adult = [
+        &claims[..],
+        &[("birthdate", "2000-06-01"), ("age_over_18", "true")],
+    ]
+    .concat();
+    net.request(&subject, &adult, "adult.json").await;
+    let output = net.attest("adult.json", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}

@@ -132,6 +132,11 @@ fn person_certifier_and_bank_through_the_binary() {
     );
     assert_eq!(request["subject"], PERSON);
     assert_eq!(request["changed"], serde_json::json!(["nationality"]));
+    // Born 1990: over 16, 18 and 21, not 65.
+    assert_eq!(
+        request["age_claims"],
+        serde_json::json!(["age_over_16", "age_over_18", "age_over_21"])
+    );
 
     // The certification body queues, approves and attests it.
     let queued = devnet.ok(
@@ -227,6 +232,63 @@ fn person_certifier_and_bank_through_the_binary() {
         serde_json::json!(["birthdate", "given_name"])
     );
 
+    // A shop asks only whether the person is over 18: it learns that, and not the birth date.
+    let shop = devnet.ok(
+        dir,
+        &[
+            &[
+                "service",
+                "session",
+                "new",
+                "--service",
+                "https://shop.example",
+            ][..],
+            &["--fields", "age_over_18", "--name", "Ticket Shop"],
+            &["--database", "sqlite://shop.db"],
+        ]
+        .concat(),
+    );
+    devnet.ok(
+        dir,
+        &[
+            &["user", "consent", shop["uri"].as_str().unwrap(), "--yes"][..],
+            &["--out", "shop.json"],
+            &as_person,
+        ]
+        .concat(),
+    );
+    let sent = std::fs::read_to_string(dir.join("shop.json")).unwrap();
+    let requested: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("request.json")).unwrap()).unwrap();
+    let birthdate = requested["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|claim| claim["key"] == "birthdate")
+        .unwrap();
+    let salt = birthdate["salt"].as_str().unwrap();
+    assert!(
+        !sent.contains("1990-01-31") && !sent.contains(&salt[2..]),
+        "{sent}"
+    );
+    assert!(!sent.contains("\"birthdate\""), "not even the key: {sent}");
+    let output = devnet.kyc(
+        dir,
+        &[
+            "service",
+            "verify",
+            "shop.json",
+            "--database",
+            "sqlite://shop.db",
+            "--json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verdict: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(verdict["outcome"], "approved");
+    assert_eq!(verdict["fields"], serde_json::json!(["age_over_18"]));
+    assert!(!stdout(&output).contains("1990"), "{}", stdout(&output));
+
     // The same submission again: refused, non-zero exit.
     let output = verify("submission.json");
     assert!(!output.status.success());
@@ -312,6 +374,7 @@ fn demo_runs_the_story_and_shows_each_refusal() {
     let text = stdout(&output);
     for shown in [
         "approved; it learned only birthdate, family_name, given_name",
+        "shop verifies: approved; it learned only age_over_18 = true, not the birth date",
         "NotVerified",
         "rejected (root_mismatch)",
         "rejected (registration_used)",

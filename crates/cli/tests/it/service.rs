@@ -126,7 +126,17 @@ async fn session_new_prints_the_uri_and_stores_the_session() {
         "5m",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let uri = RegistrationUri::parse(stdout(&output).trim()).unwrap();
+    let printed = stdout(&output);
+    let mut lines = printed.lines();
+    let uri = RegistrationUri::parse(lines.next().unwrap()).unwrap();
+    assert_eq!(
+        lines.next(),
+        Some(format!("check code {}", uri.check_code()).as_str())
+    );
+    assert!(
+        !printed.contains("cb="),
+        "the default callback is left out: {printed}"
+    );
     assert_eq!(uri.service, SERVICE);
     assert_eq!(uri.name, "Bank Example");
     assert_eq!(uri.fields, ["given_name", "family_name"]);
@@ -176,6 +186,10 @@ async fn session_new_writes_a_png_qr_code_that_decodes_to_the_uri() {
     assert_eq!(decoded, printed["uri"].as_str().unwrap());
     let uri = RegistrationUri::parse(&decoded).unwrap();
     assert_eq!(printed["registration_id"], uri.registration_id.to_string());
+    assert_eq!(
+        printed["check_code"],
+        kyc_core::check_code::check_code(&uri.registration_id)
+    );
 }
 
 #[tokio::test]

@@ -188,9 +188,18 @@ async fn request_import_show_scan_consent_and_withdraw_consent() {
         person.devnet.certifier.address().to_string()
     );
     assert_eq!(listed["evidence"], json!(["document", "face"]));
+    // Born 1987: the request carries the age claims that hold, beside the typed claims.
     assert_eq!(
         listed["fields"],
-        json!(["birthdate", "family_name", "given_name", "nationality"])
+        json!([
+            "age_over_16",
+            "age_over_18",
+            "age_over_21",
+            "birthdate",
+            "family_name",
+            "given_name",
+            "nationality"
+        ])
     );
 
     let (origin, received) = start_service().await;
@@ -205,11 +214,14 @@ async fn request_import_show_scan_consent_and_withdraw_consent() {
         assert_eq!(scanned["name"], "Ticket Shop");
         assert_eq!(scanned["service"], origin);
         assert_eq!(scanned["registration_id"], code.registration_id.to_string());
+        assert_eq!(scanned["check_code"], code.check_code());
         assert_eq!(scanned["fields"], json!(["birthdate", "nationality"]));
         assert_eq!(scanned["credentials"][0]["missing_fields"], json!([]));
     }
     let human = person.user_ok(&["scan", &uri]);
     assert!(human.contains(&code.registration_id.to_string()), "{human}");
+    assert!(human.contains(&code.check_code()), "{human}");
+    assert!(human.contains("  nationality: JP"), "{human}");
 
     // Without a terminal to confirm on, nothing is signed without --yes.
     let refusal = person.user_refused(&["consent", &uri, "--submit"]);
@@ -219,6 +231,8 @@ async fn request_import_show_scan_consent_and_withdraw_consent() {
     // Submitted: the service gets exactly the asked fields and approves.
     let sent = person.user_json(&["consent", &uri, "--submit", "--yes"]);
     assert_eq!(sent["verdict"]["outcome"], "approved");
+    assert_eq!(sent["outcome"], "approved");
+    assert_eq!(sent["check_code"], code.check_code());
     assert_eq!(sent["fields"], json!(["birthdate", "nationality"]));
     let body = received.lock().unwrap()[0].clone();
     let submission = Submission::from_json(&body).unwrap();
@@ -508,7 +522,7 @@ async fn on_a_terminal_nothing_is_sent_until_the_person_says_yes() {
     let request = person.request();
     person.user_ok(&["import", person.attest(&request).await.to_str().unwrap()]);
     let (origin, received) = start_service().await;
-    let code = person.code(&origin, &["birthdate"]);
+    let code = person.code(&origin, &["birthdate", "age_over_18"]);
     let uri = code.to_uri_string();
 
     let declined = on_terminal(&person, &["consent", &uri, "--submit"], "n\n", true);
@@ -518,7 +532,25 @@ async fn on_a_terminal_nothing_is_sent_until_the_person_says_yes() {
         screen.contains(&code.registration_id.to_string()),
         "{screen}"
     );
-    assert!(screen.contains("birthdate = \"1987-06-05\""), "{screen}");
+    // The wallet's screen: who asks, the check code, each value that would be sent, what
+    // stays undisclosed, and a plain question.
+    assert!(
+        screen.contains("Ticket Shop (http://127.0.0.1:"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!("check code       {}", code.check_code())),
+        "{screen}"
+    );
+    assert!(screen.contains("  birthdate: 1987-06-05"), "{screen}");
+    assert!(screen.contains("  over 18: yes"), "{screen}");
+    assert!(
+        screen.contains(
+            "stays undisclosed: age_over_16, age_over_21, family_name, given_name, nationality"
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains("Send 2 fields to Ticket Shop"), "{screen}");
     assert!(screen.contains("consent declined"), "{screen}");
     assert!(received.lock().unwrap().is_empty());
     assert!(person.user_json(&["consents"])["consents"]
@@ -562,4 +594,149 @@ async fn on_a_terminal_the_password_is_asked_twice_for_a_new_key() {
         "{}",
         stdout(&unlocked)
     );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_file_holding_personal_data_or_the_key_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let person = Person::start().await;
+    let request = person.request();
+    person.user_ok(&["import", person.attest(&request).await.to_str().unwrap()]);
+    let code = person.code("https://shop.example", &["birthdate"]);
+    let out = person.path("submission.json");
+    person.user_ok(&[
+        "consent",
+        &code.to_uri_string(),
+        "--yes",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let wallet = person.path("wallet");
+    let root = request.root.to_string();
+    for file in [
+        person.path("request.json"),
+        out,
+        wallet.join("keystore.json"),
+        wallet.join("requests").join(format!("{root}.json")),
+        wallet.join("credentials").join(format!("{root}.json")),
+        wallet.join("consents.json"),
+    ] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+    for dir in [
+        wallet.clone(),
+        wallet.join("requests"),
+        wallet.join("credentials"),
+    ] {
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{}", dir.display());
+    }
+    let names: Vec<String> = std::fs::read_dir(&wallet)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|name| !name.starts_with('.')),
+        "no scratch file is left: {names:?}"
+    );
+}
+
+/// A service whose answer tries to rewrite the person's terminal.
+async fn start_hostile_service() -> String {
+    let app = Router::new().route(
+        "/{*path}",
+        post(|| async {
+            Json(json!({
+                "outcome": "rejected",
+                "reasons": ["\u{1b}[2K\u{1b}[1Gapproved", "\u{9b}31m"]
+            }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    origin
+}
+
+/// Neither stream holds an escape or other control character but line ends.
+fn assert_no_control_characters(output: &Output) {
+    for (name, text) in [("stdout", stdout(output)), ("stderr", stderr(output))] {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{name} holds a control character: {text:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_sequences_from_a_code_or_a_service_never_reach_the_terminal() {
+    let person = Person::start().await;
+    let request = person.request();
+    person.user_ok(&["import", person.attest(&request).await.to_str().unwrap()]);
+    let origin = start_hostile_service().await;
+
+    // A callback carrying "erase the line" and "cursor to column 1" (%1B%5B2K%1B%5B1G).
+    let mut code = person.code(&origin, &["birthdate"]);
+    code.callback = format!("{origin}/v1/sessions/\u{1b}[2K\u{1b}[1G/submission");
+    let uri = code.to_uri_string();
+    assert!(uri.contains("%1B%5B2K"), "{uri}");
+    let scanned = person.user(&["scan", &uri]);
+    assert!(scanned.status.success(), "{}", stderr(&scanned));
+    assert_no_control_characters(&scanned);
+    assert!(
+        stdout(&scanned).contains("\\u{1b}[2K"),
+        "{}",
+        stdout(&scanned)
+    );
+
+    // The service's answer is shown neutralised, on the screen and in the verdict line.
+    let consented = person.user(&["consent", &uri, "--submit", "--yes"]);
+    assert!(consented.status.success(), "{}", stderr(&consented));
+    assert_no_control_characters(&consented);
+    assert!(
+        stdout(&consented).contains("reasons: \\u{1b}[2K\\u{1b}[1Gapproved, \\u{9b}31m"),
+        "{}",
+        stdout(&consented)
+    );
+
+    // A name with an escape sequence is refused, in a line that is itself clean.
+    let hostile_name = uri.replace("name=Ticket%20Shop", "name=Ticket%1B%5B2KShop");
+    assert_ne!(hostile_name, uri);
+    let refused = person.user(&["scan", &hostile_name]);
+    assert!(!refused.status.success());
+    assert_no_control_characters(&refused);
+    assert!(
+        stderr(&refused).contains("\"name\""),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_service_is_refused_unless_on_this_machine() {
+    let person = Person::start().await;
+    let request = person.request();
+    person.user_ok(&["import", person.attest(&request).await.to_str().unwrap()]);
+    for origin in [
+        "http://bank.example",
+        "http://10.0.0.8:8080",
+        "http://localhost.bank.example",
+    ] {
+        let code = person.code(origin, &["birthdate"]).to_uri_string();
+        let refusal = person.user_refused(&["scan", &code]);
+        assert!(refusal.contains("is not https"), "{refusal}");
+        let refusal = person.user_refused(&["consent", &code, "--yes", "--submit"]);
+        assert!(refusal.contains("is not https"), "{refusal}");
+    }
+    for origin in [
+        "https://bank.example",
+        "http://127.0.0.1:8080",
+        "http://localhost:8080",
+        "http://[::1]:8080",
+    ] {
+        let code = person.code(origin, &["birthdate"]).to_uri_string();
+        person.user_ok(&["scan", &code]);
+    }
 }

@@ -76,6 +76,19 @@ pub(crate) fn eip712_vectors() -> Vec<Eip712Vector> {
         .vectors
 }
 
+#[derive(Deserialize)]
+pub(crate) struct CheckCodeVector {
+    pub(crate) registration_id: B256,
+    pub(crate) code: String,
+}
+
+pub(crate) fn check_code_vectors() -> Vec<CheckCodeVector> {
+    let text = include_str!("../vectors/check_code.json");
+    serde_json::from_str::<Vectors<_>>(text)
+        .expect("check_code.json parses")
+        .vectors
+}
+
 fn vector<T>(mut vectors: Vec<T>, index: usize) -> T {
     vectors.swap_remove(index)
 }

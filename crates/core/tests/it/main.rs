@@ -1,5 +1,6 @@
 //! Integration tests of kyc-core, one binary with a module per area.
 
+mod age;
 mod claims;
 mod commitment;
 mod eip712;

@@ -1,5 +1,10 @@
+use crate::fixtures::check_code_vectors;
 use alloy_primitives::{address, b256};
-use kyc_core::{uri::is_bare_origin, uri::RegistrationUri, Error};
+use kyc_core::{
+    check_code::check_code,
+    uri::{default_callback, is_bare_origin, RegistrationUri},
+    Error,
+};
 
 fn example() -> RegistrationUri {
     RegistrationUri {
@@ -200,4 +205,45 @@ fn expires_after_exp() {
     assert!(!uri.is_expired(uri.expires_at - 1));
     assert!(!uri.is_expired(uri.expires_at));
     assert!(uri.is_expired(uri.expires_at + 1));
+}
+
+#[test]
+fn the_default_callback_is_left_out_and_read_back() -> Result<(), Error> {
+    let uri = RegistrationUri {
+        callback: default_callback("https://bank.example", example().registration_id),
+        ..example()
+    };
+    assert_eq!(
+        uri.callback,
+        "https://bank.example/v1/sessions/0x612fc81d7d44b86902685fbffc9944da5d110f0bfdf55915202dfccfac9a4bff/submission"
+    );
+    let short = uri.to_uri_string();
+    assert!(!short.contains("cb="), "{short}");
+    assert_eq!(
+        short.len(),
+        EXAMPLE.len() - "&cb=https%3A%2F%2Fbank.example%2Fkyc%2Fcallback%3Fsession%3D7".len()
+    );
+    assert_eq!(RegistrationUri::parse(&short)?, uri);
+    // A wallet reads the same code with the default written out, too.
+    let long = short.replace(
+        "&chain=",
+        &format!(
+            "&cb={}&chain=",
+            uri.callback.replace(':', "%3A").replace('/', "%2F")
+        ),
+    );
+    assert_eq!(RegistrationUri::parse(&long)?, uri);
+    Ok(())
+}
+
+#[test]
+fn reproduces_every_check_code_vector() {
+    for vector in check_code_vectors() {
+        assert_eq!(check_code(&vector.registration_id), vector.code);
+        let uri = RegistrationUri {
+            registration_id: vector.registration_id,
+            ..example()
+        };
+        assert_eq!(uri.check_code(), vector.code);
+    }
 }

@@ -24,7 +24,7 @@ async fn a_wallet_is_verified_end_to_end() {
         .await
         .unwrap();
     assert_eq!(
-        (verdict.outcome.as_str(), verdict.reasons.len()),
+        (verdict.outcome.code(), verdict.reasons.len()),
         ("approved", 0),
         "{}",
         verdict.body

@@ -7,7 +7,7 @@ use kyc_core::{
 };
 use kyc_wallet::{
     consent::{build_submission, choose_credential, choose_fields},
-    consent_log::ConsentRecord,
+    consent_log::{ConsentOutcome, ConsentRecord},
     http::ServiceClient,
     scan::credentials_for,
     Error,
@@ -69,7 +69,12 @@ async fn the_service_learns_only_the_chosen_fields() {
         .submit(&code.callback, &submission)
         .await
         .unwrap();
-    assert_eq!(verdict.outcome, "approved", "{:?}", verdict.body);
+    assert_eq!(
+        verdict.outcome,
+        ConsentOutcome::Approved,
+        "{:?}",
+        verdict.body
+    );
     assert!(verdict.reasons.is_empty());
     assert_eq!(
         verdict.body["fields"],
@@ -284,7 +289,7 @@ fn the_consent_log_records_and_marks_withdrawals() {
         certifier: Address::repeat_byte(2),
         fields: vec!["birthdate".to_owned()],
         signed_at: 1_700_000_000,
-        outcome: "approved".to_owned(),
+        outcome: ConsentOutcome::Approved,
         reasons: vec![],
         withdrawn_at: None,
     };

@@ -2,7 +2,7 @@
 //! their status as the chain tells it.
 
 use alloy::primitives::B256;
-use kyc_core::{evidence::Evidence, files::JsonFile};
+use kyc_core::evidence::Evidence;
 use kyc_wallet::{
     credential::{credential_status, import_credential, CredentialStatus},
     Error,
@@ -15,13 +15,9 @@ async fn a_credential_matching_the_request_and_the_chain_is_imported() {
     let setup = Setup::start().await;
     let request = setup.request(CLAIMS).await;
     let credential = setup.attest(&request).await;
-    let imported = import_credential(
-        &setup.wallet,
-        &setup.registry,
-        &credential.to_json().unwrap(),
-    )
-    .await
-    .unwrap();
+    let imported = import_credential(&setup.wallet, &setup.registry, credential.clone())
+        .await
+        .unwrap();
     assert_eq!(imported, credential);
     assert_eq!(
         setup.wallet.credentials().unwrap(),
@@ -42,13 +38,9 @@ async fn a_credential_for_no_request_of_the_wallet_is_refused() {
     let credential = setup.attest(&request).await;
     // The wallet forgets its request: the credential now answers nothing it asked for.
     std::fs::remove_dir_all(setup.wallet.dir().join("requests")).unwrap();
-    let err = import_credential(
-        &setup.wallet,
-        &setup.registry,
-        &credential.to_json().unwrap(),
-    )
-    .await
-    .unwrap_err();
+    let err = import_credential(&setup.wallet, &setup.registry, credential.clone())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NoMatchingRequest { .. }), "{err}");
     assert!(setup.wallet.credentials().unwrap().is_empty());
 }
@@ -59,9 +51,9 @@ async fn a_credential_the_chain_does_not_confirm_is_refused() {
     let request = setup.request(CLAIMS).await;
     let credential = setup.attest(&request).await;
     let import = |credential: &kyc_core::files::Credential| {
-        let text = credential.to_json().unwrap();
+        let credential = credential.clone();
         let (wallet, registry) = (setup.wallet.clone(), setup.registry.clone());
-        async move { import_credential(&wallet, &registry, &text).await }
+        async move { import_credential(&wallet, &registry, credential).await }
     };
 
     let mut wrong_evidence = credential.clone();
@@ -110,7 +102,7 @@ async fn a_tampered_credential_is_refused_before_the_chain_is_asked() {
     let credential = setup.attest(&request).await;
     let mut tampered = credential.clone();
     tampered.claims[0].value = "Someone Else".to_owned();
-    let err = import_credential(&setup.wallet, &setup.registry, &tampered.to_json().unwrap())
+    let err = import_credential(&setup.wallet, &setup.registry, tampered)
         .await
         .unwrap_err();
     assert!(
@@ -137,13 +129,9 @@ async fn status_follows_revocation_expiry_and_certifier_removal() {
         .await
         .unwrap();
     assert_eq!(status().await.unwrap(), CredentialStatus::CertifierRemoved);
-    let err = import_credential(
-        &setup.wallet,
-        &setup.registry,
-        &credential.to_json().unwrap(),
-    )
-    .await
-    .unwrap_err();
+    let err = import_credential(&setup.wallet, &setup.registry, credential.clone())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotCertifier(_)), "{err}");
 
     setup.advance(366 * 86_400).await;
@@ -165,13 +153,9 @@ async fn a_revoked_credential_is_refused_and_shown_revoked() {
         .get_receipt()
         .await
         .unwrap();
-    let err = import_credential(
-        &setup.wallet,
-        &setup.registry,
-        &credential.to_json().unwrap(),
-    )
-    .await
-    .unwrap_err();
+    let err = import_credential(&setup.wallet, &setup.registry, credential.clone())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("revoked"), "{err}");
     assert_eq!(
         credential_status(&credential, &setup.registry)

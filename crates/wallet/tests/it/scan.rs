@@ -118,3 +118,47 @@ async fn expired_malformed_and_foreign_codes_are_refused() {
     let err = credentials_for(&code, &credentials, Some(Address::repeat_byte(1))).unwrap_err();
     assert!(matches!(err, Error::NoCredentialFor { .. }), "{err}");
 }
+
+/// A typical session's code, with and without the default callback written out: leaving
+/// it out makes a smaller QR code (`--nocapture` prints the versions).
+#[test]
+fn leaving_out_the_default_callback_makes_a_smaller_qr_code() {
+    let registration_id = "0xd2a0ad6d7544743db213816a907d9dce4e0af25fee809bc2262870f343f504fc"
+        .parse()
+        .unwrap();
+    let service = "https://bank.example".to_owned();
+    let code = kyc_core::uri::RegistrationUri {
+        callback: kyc_core::uri::default_callback(&service, registration_id),
+        registration_id,
+        service,
+        name: "Example Bank".to_owned(),
+        chain_id: 1,
+        registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+            .parse()
+            .unwrap(),
+        fields: ["given_name", "family_name", "birthdate"]
+            .map(String::from)
+            .to_vec(),
+        expires_at: 1_767_226_200,
+    };
+    let short = code.to_uri_string();
+    let encoded_callback = code.callback.replace(':', "%3A").replace('/', "%2F");
+    let long = short.replace("&chain=", &format!("&cb={encoded_callback}&chain="));
+    // The wallet reads both as the same code.
+    assert_eq!(read_code(&long, 0).unwrap(), read_code(&short, 0).unwrap());
+    let version =
+        |text: &str| match qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+            .unwrap()
+            .version()
+        {
+            qrcode::Version::Normal(version) => version,
+            qrcode::Version::Micro(_) => unreachable!("a registration code is never micro"),
+        };
+    let (before, after) = (version(&long), version(&short));
+    println!(
+        "QR version (level M): {before} with cb ({} characters), {after} without ({} characters)",
+        long.len(),
+        short.len()
+    );
+    assert!(after < before, "{after} is not smaller than {before}");
+}

@@ -8,19 +8,12 @@ use std::{
 
 use alloy::primitives::Address;
 use anyhow::{bail, Context};
-use kyc_core::{
-    files::{Credential, JsonFile, Submission},
-    uri::RegistrationUri,
-};
+use kyc_core::{age::age_threshold, files::Credential, text::printable, uri::RegistrationUri};
 use kyc_wallet::{
-    chain::RegistryClient,
-    consent::{build_submission, choose_credential, choose_fields},
-    consent_log::{ConsentRecord, OUTCOME_UNDELIVERED, OUTCOME_WRITTEN},
-    http::{ServiceClient, Verdict},
-    scan::{credentials_for, decode_qr_image, missing_fields, read_code},
-    Error,
+    consent::{disclosure, ConsentDraft, Delivery, Disclosure},
+    http::ServiceClient,
+    scan::{decode_qr_image, newest_fitting, read_code, scan},
 };
-use serde_json::json;
 
 use super::{print_json, show_time, unix_now, UserWalletArgs};
 use crate::opts::RpcArgs;
@@ -53,11 +46,12 @@ impl CodeArgs {
     }
 }
 
-/// Show who asks for which fields in a registration code, so the person can compare the
-/// registration ID with the service's screen.
+/// Show who asks for which fields in a registration code, with the check code to compare
+/// with the service's screen, and what the wallet's newest fitting credential would send.
 ///
 /// Refuses an expired or malformed code, a callback on another origin than the service,
-/// and a code for a chain or registry the wallet holds no credential for.
+/// a plain http service on another machine, and a code for a chain or registry the
+/// wallet holds no credential for.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ScanArgs {
     #[command(flatten)]
@@ -73,38 +67,31 @@ impl ScanArgs {
         let code = self.code.read(now)?;
         let wallet = self.wallet.open()?;
         let credentials = wallet.credentials()?;
-        let matching = credentials_for(&code, &credentials, None)?;
+        let scanned = scan(&code, &credentials)?;
         if json {
-            let answers: Vec<serde_json::Value> = matching
-                .iter()
-                .map(|credential| {
-                    json!({
-                        "certifier": credential.certifier.to_string(),
-                        "root": credential.root,
-                        "missing_fields": missing_fields(&code, credential),
-                    })
-                })
-                .collect();
-            let mut value = code_json(&code);
-            value["credentials"] = answers.into();
-            print_json(&value);
+            print_json(&scanned);
             return Ok(());
         }
-        print_code(&mut std::io::stdout(), &code, now)?;
-        for credential in matching {
-            let missing = missing_fields(&code, credential);
-            if missing.is_empty() {
-                println!(
-                    "the credential from {} has every field",
-                    credential.certifier
-                );
+        let mut screen = std::io::stdout();
+        print_code(&mut screen, &code, now)?;
+        for fit in &scanned.credentials {
+            if fit.missing_fields.is_empty() {
+                println!("the credential from {} has every field", fit.certifier);
             } else {
                 println!(
                     "the credential from {} lacks {}",
-                    credential.certifier,
-                    missing.join(", ")
+                    fit.certifier,
+                    fit.missing_fields.join(", ")
                 );
             }
+        }
+        if let Some(credential) = newest_fitting(&code, &credentials) {
+            print_disclosure(
+                &mut screen,
+                credential,
+                "",
+                &disclosure(credential, &code.fields),
+            )?;
         }
         Ok(())
     }
@@ -114,8 +101,9 @@ impl ScanArgs {
 /// their salts, and only the digests of the other claims.
 ///
 /// Discloses exactly the fields asked for unless --fields names fewer; never more. Shows
-/// what goes to whom and asks for confirmation unless --yes. The consent is logged in
-/// the wallet (`kyc user consents`).
+/// who asks, the check code, each value that would be sent and what stays undisclosed,
+/// and asks before signing unless --yes. The consent is logged in the wallet
+/// (`kyc user consents`).
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("destination").required(true).args(["out", "submit"])))]
 pub(crate) struct ConsentArgs {
@@ -130,11 +118,11 @@ pub(crate) struct ConsentArgs {
     #[arg(long)]
     certifier: Option<Address>,
 
-    /// Consent without asking.
+    /// Consent without asking (for scripts).
     #[arg(long)]
     yes: bool,
 
-    /// Write the submission to this file.
+    /// Write the submission to this file (owner-only: it holds personal data).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 
@@ -159,98 +147,60 @@ impl ConsentArgs {
         let now = unix_now()?;
         let code = self.code.read(now)?;
         let wallet = self.wallet.open()?;
-        let credentials = wallet.credentials()?;
         let signer = self.wallet.signer(&wallet)?;
-        let candidates = credentials_for(&code, &credentials, Some(signer.address()))?;
-        let fields = choose_fields(&code, self.fields.as_deref())?;
-        let registry = RegistryClient::connect(self.rpc.provider()?, code.registry).await?;
-        registry.check_same("the registration code", code.chain_id, code.registry)?;
-        let credential = choose_credential(&candidates, &fields, self.certifier, &registry).await?;
+        let draft = ConsentDraft::prepare(
+            &wallet,
+            self.rpc.provider()?,
+            code,
+            signer.address(),
+            self.fields.as_deref(),
+            self.certifier,
+        )
+        .await?;
 
         let mut screen = std::io::stderr();
-        print_code(&mut screen, &code, now)?;
-        print_disclosure(&mut screen, credential, &fields)?;
+        print_code(&mut screen, &draft.code, now)?;
+        print_disclosure(
+            &mut screen,
+            &draft.credential,
+            &draft.certifier_name,
+            &draft.disclosure(),
+        )?;
         if !self.yes {
-            confirm(&code)?;
+            confirm(&draft)?;
         }
-        let signed_at = unix_now()?;
-        if code.is_expired(signed_at) {
-            return Err(Error::CodeExpired {
-                expired_at: code.expires_at,
-                now: signed_at,
-            }
-            .into());
-        }
-        let submission = build_submission(&signer, credential, &code, &fields, signed_at)?;
-        let log = wallet.consent_log();
-        let record = |outcome: &str, reasons: Vec<String>| ConsentRecord {
-            registration_id: code.registration_id,
-            service: code.service.clone(),
-            name: code.name.clone(),
-            chain_id: code.chain_id,
-            registry: code.registry,
-            certifier: credential.certifier,
-            fields: submission.consent().fields,
-            signed_at,
-            outcome: outcome.to_owned(),
-            reasons,
-            withdrawn_at: None,
-        };
-
-        if let Some(out) = &self.out {
-            std::fs::write(out, submission.to_json()? + "\n")
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            log.append(record(OUTCOME_WRITTEN, Vec::new()))?;
-            if json {
-                print_json(&submission_json(&submission, Some(out), None));
-            } else {
-                println!("wrote the signed submission to {}", out.display());
-            }
-            return Ok(());
-        }
-        let verdict = match ServiceClient::new()?
-            .submit(&code.callback, &submission)
-            .await
-        {
-            Ok(verdict) => verdict,
-            Err(error) => {
-                log.append(record(OUTCOME_UNDELIVERED, Vec::new()))?;
-                return Err(error.into());
+        let client;
+        let delivery = match &self.out {
+            Some(path) => Delivery::File(path),
+            None => {
+                client = ServiceClient::new()?;
+                Delivery::Service(&client)
             }
         };
-        log.append(record(&verdict.outcome, verdict.reasons.clone()))?;
+        let receipt = draft.give(&wallet, &signer, delivery, unix_now()?).await?;
         if json {
-            print_json(&submission_json(&submission, None, Some(&verdict)));
+            print_json(&receipt);
+        } else if let Some(out) = &receipt.out {
+            println!("wrote the signed submission to {}", out.display());
         } else {
-            println!("{}: {}", code.name, verdict.outcome);
-            if !verdict.reasons.is_empty() {
-                println!("reasons: {}", verdict.reasons.join(", "));
+            println!("{}: {}", printable(&draft.code.name), receipt.outcome);
+            if !receipt.reasons.is_empty() {
+                println!("reasons: {}", printable(&receipt.reasons.join(", ")));
             }
         }
         Ok(())
     }
 }
 
-fn submission_json(
-    submission: &Submission,
-    out: Option<&PathBuf>,
-    verdict: Option<&Verdict>,
-) -> serde_json::Value {
-    json!({
-        "registration_id": submission.registration_id,
-        "service": submission.service,
-        "subject": submission.subject.to_string(),
-        "certifier": submission.certifier.to_string(),
-        "fields": submission.consent().fields,
-        "signed_at": submission.signed_at,
-        "out": out,
-        "verdict": verdict.map(|verdict| verdict.body.clone()),
-    })
-}
-
 /// Asks on the terminal; anything but yes refuses.
-fn confirm(code: &RegistrationUri) -> anyhow::Result<()> {
-    eprint!("disclose these to {} ({})? [y/N] ", code.name, code.service);
+fn confirm(draft: &ConsentDraft) -> anyhow::Result<()> {
+    let count = draft.fields.len();
+    eprint!(
+        "Send {count} field{} to {} ({}) and sign? [y/N] ",
+        if count == 1 { "" } else { "s" },
+        printable(&draft.code.name),
+        printable(&draft.code.service)
+    );
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -260,30 +210,29 @@ fn confirm(code: &RegistrationUri) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn code_json(code: &RegistrationUri) -> serde_json::Value {
-    json!({
-        "name": code.name,
-        "service": code.service,
-        "registration_id": code.registration_id,
-        "fields": code.fields,
-        "expires_at": code.expires_at,
-        "chain_id": code.chain_id,
-        "registry": code.registry.to_string(),
-        "callback": code.callback,
-    })
-}
-
+/// Who asks, the check code, for what and until when; every text from the code shown
+/// with its control characters neutralised.
 fn print_code(out: &mut impl Write, code: &RegistrationUri, now: u64) -> std::io::Result<()> {
-    writeln!(out, "service          {:?} at {}", code.name, code.service)?;
     writeln!(
         out,
-        "registration ID  {} (compare it with the service's screen)",
-        code.registration_id
+        "{} ({}) asks to check your identity",
+        printable(&code.name),
+        printable(&code.service)
     )?;
-    writeln!(out, "asks for         {}", code.fields.join(", "))?;
     writeln!(
         out,
-        "expires          {} (in {}s)",
+        "check code       {}   (the service's screen shows the same six digits)",
+        code.check_code()
+    )?;
+    writeln!(out, "registration ID  {}", code.registration_id)?;
+    writeln!(
+        out,
+        "asks for         {}",
+        printable(&code.fields.join(", "))
+    )?;
+    writeln!(
+        out,
+        "until            {} (in {}s)",
         show_time(code.expires_at),
         code.expires_at.saturating_sub(now)
     )?;
@@ -292,34 +241,40 @@ fn print_code(out: &mut impl Write, code: &RegistrationUri, now: u64) -> std::io
         "chain            {} registry {}",
         code.chain_id, code.registry
     )?;
-    writeln!(out, "callback         {}", code.callback)
+    writeln!(out, "answers go to    {}", printable(&code.callback))
 }
 
-/// What will be disclosed, values included: this goes to the person's own terminal.
+/// What would be sent, values included (this goes to the person's own terminal), and
+/// what stays undisclosed.
 fn print_disclosure(
     out: &mut impl Write,
     credential: &Credential,
-    fields: &[String],
+    certifier_name: &str,
+    disclosure: &Disclosure<'_>,
 ) -> std::io::Result<()> {
+    let named = match certifier_name {
+        "" => String::new(),
+        name => format!(" ({})", printable(name)),
+    };
     writeln!(
         out,
-        "from the credential of certifier {}, disclosing:",
+        "would send, from the credential of certifier {}{named}:",
         credential.certifier
     )?;
-    for claim in credential
-        .claims
-        .iter()
-        .filter(|claim| fields.contains(&claim.key))
-    {
-        writeln!(out, "  {} = {:?}", claim.key, claim.value)?;
+    for claim in &disclosure.sent {
+        match age_threshold(&claim.key) {
+            Ok(Some(age)) => writeln!(out, "  over {age}: yes")?,
+            _ => writeln!(out, "  {}: {}", claim.key, printable(&claim.value))?,
+        }
     }
-    let hidden = credential.claims.len()
-        - credential
-            .claims
-            .iter()
-            .filter(|c| fields.contains(&c.key))
-            .count();
-    writeln!(out, "and {hidden} other claim(s) as digests only")
+    match disclosure.undisclosed.as_slice() {
+        [] => writeln!(out, "stays undisclosed: nothing"),
+        keys => writeln!(
+            out,
+            "stays undisclosed: {} (sent as digests only)",
+            keys.join(", ")
+        ),
+    }
 }
 
 /// List the consents given: service, registration ID, fields, time and outcome.
@@ -334,7 +289,11 @@ impl ConsentsArgs {
         let wallet = self.wallet.open()?;
         let records = wallet.consent_log().records()?;
         if json {
-            print_json(&json!({ "consents": records }));
+            #[derive(serde::Serialize)]
+            struct Consents {
+                consents: Vec<kyc_wallet::consent_log::ConsentRecord>,
+            }
+            print_json(&Consents { consents: records });
             return Ok(());
         }
         if records.is_empty() {
@@ -349,7 +308,7 @@ impl ConsentsArgs {
                 "{} {:?} {} registration {}: {} [{}]{withdrawn}",
                 show_time(record.signed_at),
                 record.name,
-                record.service,
+                printable(&record.service),
                 record.registration_id,
                 record.fields.join(", "),
                 record.outcome,

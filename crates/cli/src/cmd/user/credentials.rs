@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use alloy::providers::Provider;
 use anyhow::Context;
-use kyc_core::files::{parse_json, Credential};
+use kyc_core::files::{Credential, JsonFile};
 use kyc_wallet::{
     chain::RegistryClient,
     credential::{credential_status, import_credential, CredentialStatus},
@@ -35,17 +35,12 @@ impl ImportArgs {
         let name = self.credential.display().to_string();
         let text = std::fs::read_to_string(&self.credential)
             .with_context(|| format!("cannot read {name}"))?;
-        // The registry to ask is the one the credential names; it is checked in full below.
-        let stated: serde_json::Value =
-            parse_json(&text).with_context(|| format!("{name} is not valid"))?;
-        let registry_address = stated
-            .get("registry")
-            .and_then(serde_json::Value::as_str)
-            .and_then(|text| text.parse().ok())
-            .with_context(|| format!("{name} is not valid: no registry address"))?;
+        let credential =
+            Credential::from_json(&text).with_context(|| format!("{name} is not valid"))?;
         let wallet = self.wallet.open()?;
-        let registry = RegistryClient::connect(self.rpc.provider()?, registry_address).await?;
-        let credential = import_credential(&wallet, &registry, &text)
+        // The registry to ask is the one the credential names.
+        let registry = RegistryClient::connect(self.rpc.provider()?, credential.registry).await?;
+        let credential = import_credential(&wallet, &registry, credential)
             .await
             .with_context(|| format!("{name} is refused"))?;
         let certifier_name = registry.certifier_name(credential.certifier).await?;

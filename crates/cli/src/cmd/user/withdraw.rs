@@ -6,13 +6,12 @@ use alloy::{
     primitives::{Address, B256},
     providers::Provider,
 };
-use anyhow::{bail, Context};
+use anyhow::Context;
 use kyc_core::files::JsonFile;
 use kyc_wallet::{
     chain::RegistryClient,
     http::ServiceClient,
     withdraw::{prepare_withdraw, sign_consent_withdrawal},
-    Wallet,
 };
 use serde_json::json;
 
@@ -68,7 +67,9 @@ impl WithdrawArgs {
                     .get_chain_id()
                     .await
                     .with_context(|| format!("cannot reach the chain at {}", self.rpc.rpc_url))?;
-                registry_of(&wallet, chain_id, self.certifier)?
+                wallet
+                    .registry_of(chain_id, self.certifier)
+                    .map_err(|error| anyhow::anyhow!("{error}: give --registry"))?
             }
         };
         let registry = RegistryClient::connect(provider, registry_address).await?;
@@ -109,25 +110,6 @@ impl WithdrawArgs {
             );
         }
         Ok(())
-    }
-}
-
-/// The one registry on `chain_id` where the wallet holds a credential from `certifier`.
-fn registry_of(wallet: &Wallet, chain_id: u64, certifier: Address) -> anyhow::Result<Address> {
-    let mut registries: Vec<Address> = wallet
-        .credentials()?
-        .iter()
-        .filter(|credential| credential.chain_id == chain_id && credential.certifier == certifier)
-        .map(|credential| credential.registry)
-        .collect();
-    registries.sort();
-    registries.dedup();
-    match registries.as_slice() {
-        [registry] => Ok(*registry),
-        [] => bail!(
-            "the wallet holds no credential from {certifier} on chain {chain_id}: give --registry"
-        ),
-        _ => bail!("credentials from {certifier} name several registries: give --registry"),
     }
 }
 
