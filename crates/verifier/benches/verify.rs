@@ -3,7 +3,10 @@
 //! - `offline`: what needs neither chain nor store: parse, canonical checks, leaf
 //!   hashes and root, EIP-712 digest, public-key recovery. Per core.
 //! - `chain`: whole verifications against a local anvil, one at a time and 100 per
-//!   JSON-RPC batch (sessions unknown, so the store is only read).
+//!   batch (sessions unknown, so the store is only read).
+//! - `store_and_chain`: 2,000 distinct people answering 2,000 open sessions, verified
+//!   together against a local anvil and a SQLite file, all approved: every session is
+//!   read, used up and its verdict stored.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +22,7 @@ use kyc_core::{
     signature::recover_signer,
 };
 use kyc_test_utils::{sign, unix_now, Devnet};
-use kyc_verifier::{inspect::inspect, store::SqliteStore, Policy, Verifier};
+use kyc_verifier::{inspect::inspect, store::SqliteStore, Policy, SessionRequest, Verifier};
 
 const BATCH: usize = 100;
 
@@ -171,5 +174,57 @@ fn chain(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, offline, chain);
+/// Distinct people answering as many sessions in one `verify_many`.
+const PEOPLE: usize = 2_000;
+
+fn store_and_chain(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (devnet, verifier, people) = runtime.block_on(async {
+        let devnet = Devnet::start().await;
+        let people = devnet.attest_people(PEOPLE).await;
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let verifier = Verifier::connect(&devnet.anvil.endpoint(), devnet.registry, store)
+            .await
+            .unwrap();
+        (devnet, verifier, people)
+    });
+    let fields = ["birthdate", "given_name"].map(String::from).to_vec();
+    // Fresh sessions and answers for every sample: a used session would be refused.
+    let answers = || -> Vec<Vec<u8>> {
+        runtime.block_on(async {
+            let mut answers = Vec::with_capacity(PEOPLE);
+            for person in &people {
+                let request = SessionRequest::new("https://bank.example", fields.clone());
+                let session = verifier.open_session(request).await.unwrap();
+                let answer = person.answer(&session.uri(), devnet.certifier.address());
+                answers.push(serde_json::to_vec(&answer).unwrap());
+            }
+            answers
+        })
+    };
+    let policy = Policy::default();
+    let mut group = c.benchmark_group("store_and_chain");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(PEOPLE as u64));
+    group.bench_function("verify_many_2000", |b| {
+        b.iter_batched(
+            answers,
+            |answers| {
+                let verdicts = runtime
+                    .block_on(verifier.verify_many(&answers, &policy))
+                    .unwrap();
+                assert!(verdicts.iter().all(|verdict| verdict.is_approved()));
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, offline, chain, store_and_chain);
 criterion_main!(benches);

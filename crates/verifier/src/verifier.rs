@@ -139,14 +139,6 @@ impl<S: Store> Verifier<S> {
             .iter()
             .filter_map(|inspection| Some(inspection.submission.as_ref()?.registration_id))
             .collect();
-        let mut found = self.store.sessions(&ids).await?.into_iter();
-        let records: Vec<Option<SessionRecord>> = inspections
-            .iter()
-            .map(|inspection| match inspection.submission {
-                Some(_) => found.next().flatten(),
-                None => None,
-            })
-            .collect();
         let queries: Vec<Query> = inspections
             .iter()
             .filter_map(|inspection| {
@@ -164,7 +156,21 @@ impl<S: Store> Verifier<S> {
                 })
             })
             .collect();
-        let (block, answers) = self.chain.read(&queries, policy.confirmations).await?;
+        // The store and the chain are asked at the same time.
+        let (found, read) = futures_util::future::join(
+            self.store.sessions(&ids),
+            self.chain.read(&queries, policy.confirmations),
+        )
+        .await;
+        let (block, answers) = read?;
+        let mut found = found?.into_iter();
+        let records: Vec<Option<SessionRecord>> = inspections
+            .iter()
+            .map(|inspection| match inspection.submission {
+                Some(_) => found.next().flatten(),
+                None => None,
+            })
+            .collect();
         let now = unix_now()?;
 
         let mut answers = answers.into_iter();
