@@ -11,7 +11,7 @@ use alloy::primitives::{Address, B256};
 use kyc_core::files::Credential;
 use serde::Serialize;
 
-use super::{i64_of, unix_now, Intake, Queue, Refused, RequestStatus};
+use super::{i64_of, keys::DocumentIdentity, unix_now, Intake, Queue, Refused, RequestStatus};
 use crate::{
     attest::{
         attest_batch, AttestOptions, BatchSummary, Disposition, Failure, Item, Journal, Outcome,
@@ -204,20 +204,21 @@ impl Queue {
             subjects: HashMap::new(),
             outcomes: Vec::new(),
         };
-        let mut identities: HashMap<Vec<u8>, i64> = HashMap::new();
+        let mut identities: Vec<(DocumentIdentity, i64)> = Vec::new();
         let mut items = Vec::new();
         for id in ids {
             let (entry, request) = self.request_of(id).await?;
             journal.subjects.insert(id, entry.subject);
             let identity = self.keys.identity(&request.claims);
             if let Some(identity) = &identity {
-                if let Some(&other_id) = identities.get(identity) {
+                let earlier = identities.iter().find(|(other, _)| other.matches(identity));
+                if let Some(&(_, other_id)) = earlier {
                     journal
                         .duplicate(id, &Error::DuplicateInBatch { other_id })
                         .await?;
                     continue;
                 }
-                identities.insert(identity.clone(), id);
+                identities.push((identity.clone(), id));
             }
             let legacy = self.keys.legacy_identity(&request.claims);
             match self
@@ -301,7 +302,7 @@ impl Queue {
         &self,
         chain: &Chain,
         id: i64,
-        identity: Option<Vec<u8>>,
+        identity: Option<DocumentIdentity>,
         legacy: Option<Vec<u8>>,
         subject: Address,
         rebind: bool,
@@ -309,12 +310,24 @@ impl Queue {
         if identity.is_none() && legacy.is_none() {
             return Ok(());
         }
+        // With an issuer: the same issuer and number, or the number stored without one.
+        // Without: the number under any issuer.
+        let (issued, unissued, number) = match identity {
+            Some(identity) if identity.has_issuer => {
+                (Some(identity.issued), Some(identity.unissued), None)
+            }
+            Some(identity) => (None, None, Some(identity.number)),
+            None => (None, None, None),
+        };
         let others: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT id, subject, root FROM requests
-             WHERE (identity = ? OR legacy_identity = ?) AND status = 'approved'
-                 AND subject != ? AND chain_id = ? AND registry = ? AND certifier = ? ORDER BY id",
+             WHERE (identity = ? OR identity = ? OR number_identity = ? OR legacy_identity = ?)
+                 AND status = 'approved' AND subject != ? AND chain_id = ? AND registry = ?
+                 AND certifier = ? ORDER BY id",
         )
-        .bind(identity)
+        .bind(issued)
+        .bind(unissued)
+        .bind(number)
         .bind(legacy)
         .bind(subject.to_checksum(None))
         .bind(i64_of(chain.chain_id(), "chain_id")?)

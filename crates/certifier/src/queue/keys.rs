@@ -24,9 +24,32 @@ const NONCE_LEN: usize = 24;
 const SEAL_CONTEXT: &[u8] = b"kyc-certifier claims v1";
 const CHECK_CONTEXT: &[u8] = b"kyc-certifier queue key check v1";
 const IDENTITY_CONTEXT: &[u8] = b"kyc-certifier identity v2";
+const NUMBER_CONTEXT: &[u8] = b"kyc-certifier document number v2";
 
 /// The claim keys the queue's first identity hash covered, raw.
 const LEGACY_DOCUMENT_KEYS: [&str; 3] = ["document.type", "document.issuer", "document.number"];
+
+/// The keyed hashes that tell identity documents apart. Two requests name one document
+/// when issuer and number agree, or when the numbers agree and one leaves the issuer out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DocumentIdentity {
+    /// Of the issuer and the canonical number (stored as `identity`).
+    pub(crate) issued: Vec<u8>,
+    /// Of the canonical number with no issuer: what a request that left it out stores.
+    pub(crate) unissued: Vec<u8>,
+    /// Of the canonical number alone (stored as `number_identity`).
+    pub(crate) number: Vec<u8>,
+    /// Whether the claims name the issuer.
+    pub(crate) has_issuer: bool,
+}
+
+impl DocumentIdentity {
+    /// Whether `self` and `other` name one document.
+    pub(crate) fn matches(&self, other: &Self) -> bool {
+        self.issued == other.issued
+            || (self.number == other.number && !(self.has_issuer && other.has_issuer))
+    }
+}
 
 /// The queue's two secrets.
 pub(crate) struct QueueKeys {
@@ -127,10 +150,11 @@ impl QueueKeys {
         serde_json::from_slice(&plain).map_err(|_| Error::Unseal { id })
     }
 
-    /// The keyed hash of the identity document the claims name, if they name a number:
-    /// its issuer and its [canonical number](canonical_document_number). The document
-    /// type does not count, so one passport is one identity however it is described.
-    pub(crate) fn identity(&self, claims: &[SaltedClaim]) -> Option<Vec<u8>> {
+    /// The keyed hashes of the identity document the claims name, if they name a number:
+    /// of its issuer and its [canonical number](canonical_document_number), and of the
+    /// number alone. The document type does not count, so one passport is one identity
+    /// however it is described.
+    pub(crate) fn identity(&self, claims: &[SaltedClaim]) -> Option<DocumentIdentity> {
         let number = canonical_document_number(claim(claims, "document.number")?);
         if number.is_empty() {
             return None;
@@ -140,7 +164,12 @@ impl QueueKeys {
             .nfkc()
             .flat_map(char::to_uppercase)
             .collect();
-        Some(self.keyed_hash(IDENTITY_CONTEXT, [issuer.as_str(), &number]))
+        Some(DocumentIdentity {
+            issued: self.keyed_hash(IDENTITY_CONTEXT, [issuer.as_str(), &number]),
+            unissued: self.keyed_hash(IDENTITY_CONTEXT, ["", &number]),
+            number: self.keyed_hash(NUMBER_CONTEXT, [number.as_str()]),
+            has_issuer: !issuer.is_empty(),
+        })
     }
 
     /// The identity hash of the queue's first schema (raw type, issuer and number), which
@@ -214,7 +243,45 @@ fn is_separator(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical_document_number;
+    use kyc_core::claims::SaltedClaim;
+
+    use super::{canonical_document_number, QueueKeys, KEY_LEN};
+
+    fn document(fields: &[(&str, &str)]) -> Vec<SaltedClaim> {
+        fields
+            .iter()
+            .map(|&(key, value)| SaltedClaim {
+                key: key.to_owned(),
+                value: value.to_owned(),
+                salt: Default::default(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_document_whatever_its_type_and_whether_its_issuer_is_named() {
+        let keys = QueueKeys {
+            seal: [1; KEY_LEN],
+            identity: [2; KEY_LEN],
+        };
+        let identity =
+            |fields: &[(&str, &str)]| keys.identity(&document(fields)).expect("a document");
+        let japanese = identity(&[
+            ("document.type", "passport"),
+            ("document.issuer", "JP"),
+            ("document.number", "TK1234567"),
+        ]);
+        let untyped = identity(&[
+            ("document.issuer", "JP"),
+            ("document.number", "tk 123 4567"),
+        ]);
+        let unissued = identity(&[("document.number", "TK-1234567")]);
+        let french = identity(&[("document.issuer", "FR"), ("document.number", "TK1234567")]);
+        assert_eq!(japanese, untyped);
+        assert!(japanese.matches(&unissued) && unissued.matches(&french));
+        assert!(!japanese.matches(&french), "another country's document");
+        assert_eq!(keys.identity(&document(&[("document.issuer", "JP")])), None);
+    }
 
     #[test]
     fn ways_of_writing_one_document_number_are_one() {

@@ -224,19 +224,21 @@ impl Queue {
         Ok(queue)
     }
 
-    /// Computes the identity of requests stored under the first schema from their
-    /// sealed claims; those whose personal data is deleted keep only their legacy hash.
+    /// Computes the identity hashes of requests stored under an earlier schema from their
+    /// sealed claims; those whose personal data is deleted keep what they had.
     async fn rekey_identities(&self) -> Result<()> {
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM requests
-             WHERE identity IS NULL AND legacy_identity IS NOT NULL AND sealed IS NOT NULL",
+            "SELECT id FROM requests WHERE number_identity IS NULL AND sealed IS NOT NULL
+                 AND (identity IS NOT NULL OR legacy_identity IS NOT NULL)",
         )
         .fetch_all(&self.pool)
         .await?;
         for id in ids {
             let (_, request) = self.request_of(id).await?;
-            sqlx::query("UPDATE requests SET identity = ? WHERE id = ?")
-                .bind(self.keys.identity(&request.claims))
+            let identity = self.keys.identity(&request.claims);
+            sqlx::query("UPDATE requests SET identity = ?, number_identity = ? WHERE id = ?")
+                .bind(identity.as_ref().map(|identity| identity.issued.clone()))
+                .bind(identity.map(|identity| identity.number))
                 .bind(id)
                 .execute(&self.pool)
                 .await?;
@@ -304,10 +306,11 @@ impl Queue {
         let sealed = self
             .keys
             .seal(&request.claims, request.subject, request.root)?;
+        let identity = self.keys.identity(&request.claims);
         let id = sqlx::query(
             "INSERT INTO requests (chain_id, registry, certifier, subject, root, nonce, deadline,
-                 signature, identity, sealed, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 signature, identity, number_identity, sealed, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(i64_of(request.chain_id, "chain_id")?)
         .bind(request.registry.to_checksum(None))
@@ -317,7 +320,8 @@ impl Queue {
         .bind(i64_of(request.nonce, "nonce")?)
         .bind(i64_of(request.deadline, "deadline")?)
         .bind(request.signature.to_vec())
-        .bind(self.keys.identity(&request.claims))
+        .bind(identity.as_ref().map(|identity| identity.issued.clone()))
+        .bind(identity.map(|identity| identity.number))
         .bind(sealed)
         .bind(i64_of(unix_now(), "time")?)
         .execute(&self.pool)
@@ -668,6 +672,13 @@ impl MigrationSource<'static> for Schema {
                     "canonical identity".into(),
                     MigrationType::Simple,
                     include_str!("../../migrations/0002_canonical_identity.sql").into(),
+                    false,
+                ),
+                Migration::new(
+                    3,
+                    "number identity".into(),
+                    MigrationType::Simple,
+                    include_str!("../../migrations/0003_number_identity.sql").into(),
                     false,
                 ),
             ])

@@ -482,7 +482,7 @@ async fn identities_stored_before_the_canonical_form_still_count() {
     assert_eq!(summary.attested, 2);
     queue.close().await;
 
-    // The rows as migration 0002 leaves them; the second one's personal data deleted.
+    // The rows as migrations 0002 and 0003 leave them; the second one's personal data deleted.
     let path = dir.path().join("queue.db");
     let key = std::fs::read(Queue::default_key_path(&path)).unwrap();
     let legacy = |number: &str| {
@@ -498,7 +498,7 @@ async fn identities_stored_before_the_canonical_form_still_count() {
         .unwrap();
     for (id, number, purge) in [(kept_id, "TK1", false), (purged_id, "TK2", true)] {
         sqlx::query(
-            "UPDATE requests SET identity = NULL, legacy_identity = ?,
+            "UPDATE requests SET identity = NULL, number_identity = NULL, legacy_identity = ?,
                  sealed = CASE WHEN ? THEN NULL ELSE sealed END WHERE id = ?",
         )
         .bind(legacy(number))

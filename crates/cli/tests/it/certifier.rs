@@ -937,8 +937,8 @@ async fn signatures_with_v_as_0_or_1_are_sent_as_27_or_28() {
     assert_eq!(net.status(direct.address()), "withdrawn");
 }
 
-/// One document written three ways (spaces and lower case, no `document.type`, full-width
-/// forms) is one identity: the direct path and the queue both refuse a second address.
+/// One document written four ways (spaces and lower case, no `document.type`, full-width
+/// forms, no issuer) is one identity: the direct path and the queue refuse another address.
 #[tokio::test]
 async fn one_document_written_differently_is_one_identity() {
     let net = Net::start();
@@ -982,7 +982,23 @@ async fn one_document_written_differently_is_one_identity() {
     let outcome = &report["outcomes"][0];
     assert_eq!(outcome["outcome"], "duplicate_identity", "{report}");
     assert!(outcome["reason"].as_str().unwrap().contains(&duplicate));
-    for subject in [&second, &third] {
+
+    // Leaving the issuer out as well does not make a new identity either.
+    let fourth = PrivateKeySigner::random();
+    let bare: Vec<_> = person("TK 1234567")
+        .into_iter()
+        .filter(|(key, _)| !key.starts_with("document.") || *key == "document.number")
+        .collect();
+    net.request(&fourth, &bare, "d.json").await;
+    let refused = net.attest("d.json", &[]);
+    assert_one_line_error(&refused, "1 of 1 requests were not attested");
+    assert!(
+        stderr(&refused).contains(&duplicate),
+        "{}",
+        stderr(&refused)
+    );
+
+    for subject in [&second, &third, &fourth] {
         assert_eq!(
             net.show(subject.address())["attestations"],
             serde_json::json!([])
