@@ -13,7 +13,7 @@ use kyc_verifier::{
     inspect::MAX_SUBMISSION_BYTES, AnyStore, Judged, Session, SessionRecord, SessionRequest, Store,
     Verdict, Verifier,
 };
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, Notify};
 
 use crate::{
     auth,
@@ -39,6 +39,8 @@ pub(crate) struct AppState {
     pub(crate) stopping: watch::Sender<bool>,
     /// Records submissions' verdicts in groups; started by the first submission.
     group_commit: OnceLock<GroupCommit>,
+    /// Wakes the webhook deliverer when an event was recorded in this process.
+    pub(crate) outbox_ready: Notify,
 }
 
 impl AppState {
@@ -60,10 +62,12 @@ impl AppState {
             .await
     }
 
-    /// Tells the pages watching `registration_id` to read its status again.
+    /// Tells the pages watching `registration_id` to read its status again, and the
+    /// webhook deliverer to read the outbox.
     pub(crate) fn announce_change(&self, registration_id: B256) {
         // No receiver just means no page is open.
         let _ = self.changes.send(registration_id);
+        self.outbox_ready.notify_one();
     }
 }
 
@@ -93,6 +97,7 @@ impl Service {
                 changes,
                 stopping,
                 group_commit: OnceLock::new(),
+                outbox_ready: Notify::new(),
             }),
         })
     }
@@ -104,6 +109,15 @@ impl Service {
         let backend = Router::new()
             .route("/v1/sessions", post(routes::sessions::create))
             .route("/v1/sessions/{id}", get(routes::sessions::show))
+            .route(
+                "/v1/customers/{subject}",
+                get(routes::customers::show).delete(routes::customers::end),
+            )
+            .route("/v1/webhooks/deliveries", get(routes::webhooks::list))
+            .route(
+                "/v1/webhooks/deliveries/{id}/retry",
+                post(routes::webhooks::retry),
+            )
             .route_layer(middleware::from_fn_with_state(
                 state.clone(),
                 auth::require_token,

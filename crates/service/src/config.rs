@@ -8,7 +8,7 @@ use kyc_verifier::Policy;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::{Error, Result};
+use crate::{Error, MonitorConfig, Result, WebhookConfig};
 
 /// The shortest API token accepted, in bytes.
 pub const MIN_TOKEN_LEN: usize = 16;
@@ -91,6 +91,11 @@ pub struct ServiceConfig {
     pub rate_limit: RateLimit,
     /// How a client's address is found.
     pub client_ip: ClientIp,
+    /// Where events are posted as signed webhooks; none are sent when `None` (they
+    /// stay in the outbox).
+    pub webhook: Option<WebhookConfig>,
+    /// How the registry is followed for the monitored customers.
+    pub monitor: MonitorConfig,
 }
 
 impl ServiceConfig {
@@ -104,6 +109,8 @@ impl ServiceConfig {
             retention: DEFAULT_RETENTION,
             rate_limit: RateLimit::default(),
             client_ip: ClientIp::default(),
+            webhook: None,
+            monitor: MonitorConfig::default(),
         }
     }
 
@@ -117,6 +124,9 @@ impl ServiceConfig {
         }
         if self.rate_limit.burst == 0 || self.rate_limit.refill_every.is_zero() {
             return Err(Error::RateLimit);
+        }
+        if let Some(webhook) = &self.webhook {
+            webhook.check()?;
         }
         Ok(())
     }

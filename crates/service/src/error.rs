@@ -24,6 +24,15 @@ pub enum Error {
     /// The rate limit lets nothing through.
     #[error("the rate limit needs a burst of at least 1 and a refill interval above zero")]
     RateLimit,
+    /// The webhook secret is not `whsec_` and base64 of 24 to 64 bytes.
+    #[error("the webhook secret must be whsec_ followed by the base64 of 24 to 64 bytes")]
+    WebhookSecret,
+    /// The webhook URL is not an absolute http(s) URL.
+    #[error("the webhook url must be an absolute http:// or https:// url")]
+    WebhookUrl,
+    /// Webhooks would never be attempted.
+    #[error("webhooks need a timeout above zero and at least one attempt")]
+    WebhookTimeout,
     /// The verifier or its store failed.
     #[error(transparent)]
     Verifier(#[from] kyc_verifier::Error),

@@ -7,12 +7,13 @@ use axum::{extract::Request, middleware::Next, response::Response};
 use tokio::net::TcpListener;
 use tracing::info;
 
-use crate::{retention, Error, Result, Service};
+use crate::{monitor, retention, webhooks, Error, Result, Service};
 
 impl Service {
     /// Serves on `listener` until `shutdown` completes, then lets the requests in
-    /// flight finish (open event streams end) and returns. Sweeps old disclosed data
-    /// meanwhile.
+    /// flight finish (open event streams end) and returns. Meanwhile sweeps old
+    /// disclosed data, follows the registry for the monitored customers, and delivers
+    /// webhooks when configured.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -27,7 +28,14 @@ impl Service {
             registry = %state.verifier.registry(),
             "listening"
         );
-        let sweeper = tokio::spawn(retention::run(state.clone()));
+        let mut tasks = vec![
+            tokio::spawn(retention::run(state.clone())),
+            tokio::spawn(monitor::watch(state.clone())),
+        ];
+        if let Some(webhook) = state.config.webhook.clone() {
+            info!("webhooks: delivering events");
+            tasks.push(tokio::spawn(webhooks::deliver(state.clone(), webhook)));
+        }
         let stopping = state.stopping.clone();
         let app = self
             .router()
@@ -41,8 +49,10 @@ impl Service {
             .await
             .map_err(Error::Serve);
         state.stopping.send_replace(true);
-        // The sweeper ends when told to stop; a panic in it has been logged already.
-        let _ = sweeper.await;
+        // The tasks end when told to stop; a panic in one has been logged already.
+        for task in tasks {
+            let _ = task.await;
+        }
         served
     }
 }

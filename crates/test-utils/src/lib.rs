@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // Fixtures: a failure here is a broken test environment.
 
 mod people;
+pub mod webhooks;
 
 pub use people::Person;
 
@@ -25,7 +26,7 @@ use kyc_core::{
     commitment::Commitment,
     eip712::{signing_hash, AttestRequest},
     evidence::Evidence,
-    files::{Credential, FormatVersion, Request},
+    files::{Credential, FormatVersion, Request, Submission},
     signature::encode_signature,
     uri::RegistrationUri,
 };
@@ -232,6 +233,36 @@ impl Devnet {
             tx_hash: receipt.transaction_hash,
             block_number: receipt.block_number.unwrap(),
         }
+    }
+
+    /// The subject's answer to a registration code, disclosing every claim of
+    /// `commitment`, signed by `signer` (the subject, or a forger).
+    pub fn submission(
+        &self,
+        code: &RegistrationUri,
+        commitment: &Commitment,
+        signer: &PrivateKeySigner,
+    ) -> Submission {
+        let keys: Vec<String> = commitment
+            .claims()
+            .iter()
+            .map(|claim| claim.key.clone())
+            .collect();
+        let mut submission = Submission {
+            version: FormatVersion,
+            registration_id: code.registration_id,
+            service: code.service.clone(),
+            chain_id: code.chain_id,
+            registry: code.registry,
+            subject: self.subject.address(),
+            certifier: self.certifier.address(),
+            root: commitment.root(),
+            leaves: commitment.disclose(&keys).unwrap(),
+            signed_at: unix_now(),
+            signature: Bytes::new(),
+        };
+        submission.signature = sign(signer, submission.signing_hash());
+        submission
     }
 
     /// A registration code of `service` for this chain and registry, asking for `fields`

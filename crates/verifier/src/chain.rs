@@ -117,6 +117,10 @@ impl Chain {
         self.batch_limit = limit.max(1);
     }
 
+    pub(crate) fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
     /// Reads every query at the latest block, and returns that block.
     ///
     /// Confirmations delay only what makes a person look better: status, expiry, evidence

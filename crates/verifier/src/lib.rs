@@ -2,20 +2,24 @@
 
 mod chain;
 mod clock;
+pub mod customers;
 mod digest;
 mod error;
+pub mod events;
 pub mod inspect;
+pub mod outbox;
 pub mod policy;
 pub mod qr;
 pub mod session;
 pub mod store;
 mod verdict;
 mod verifier;
+pub mod watcher;
 
 pub use chain::DEFAULT_BATCH_LIMIT;
 pub use error::{Error, Result};
 pub use policy::Policy;
 pub use session::{Session, SessionRequest, SessionStatus};
-pub use store::{AnyStore, SessionRecord, Store};
+pub use store::{AnyStore, SessionRecord, Store, WatcherLock};
 pub use verdict::{Outcome, Reason, Verdict};
 pub use verifier::{Judged, Verifier};

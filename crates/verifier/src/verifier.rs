@@ -10,6 +10,7 @@ use crate::{
     chain::{Answer, Chain, Query},
     clock::unix_now,
     inspect::{inspect, inspect_submission, Inspection, SignatureCheck},
+    watcher::{WatchOptions, Watcher},
     Error, Outcome, Policy, Reason, Result, Session, SessionRecord, SessionRequest, Store, Verdict,
 };
 
@@ -67,6 +68,14 @@ impl<S: Store> Verifier<S> {
     /// The store of sessions and verdicts.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// A watcher of this verifier's registry for the customers in its store.
+    pub fn watcher(&self, options: WatchOptions) -> Watcher<S>
+    where
+        S: Clone,
+    {
+        Watcher::new(self.chain.clone(), self.store.clone(), options)
     }
 
     /// Opens a session on this verifier's chain and registry and stores it.

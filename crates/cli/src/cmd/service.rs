@@ -13,6 +13,7 @@ use kyc_verifier::{
 use crate::opts::RegistryArgs;
 
 mod serve;
+mod watch;
 
 /// The service side: registration sessions, QR codes and verification.
 #[derive(Debug, clap::Args)]
@@ -29,6 +30,8 @@ enum ServiceCommand {
     Verify(VerifyArgs),
     /// Run the HTTP service: session API, QR page, submissions, withdrawals.
     Serve(serve::ServeArgs),
+    /// Print the verified customers' changes of status on the registry as JSON lines.
+    Watch(watch::WatchArgs),
 }
 
 impl Args {
@@ -37,6 +40,7 @@ impl Args {
             ServiceCommand::Session(args) => args.run(json).await,
             ServiceCommand::Verify(args) => args.run().await,
             ServiceCommand::Serve(args) => args.run().await,
+            ServiceCommand::Watch(args) => args.run().await,
         }
     }
 }

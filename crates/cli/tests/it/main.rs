@@ -8,3 +8,4 @@ mod serve;
 mod service;
 mod user;
 mod util;
+mod webhooks;

@@ -14,11 +14,11 @@ use serde_json::Value;
 
 use crate::util::{kyc, stderr};
 
-const TOKEN: &str = "serve-test-token-0123456789";
+pub(crate) const TOKEN: &str = "serve-test-token-0123456789";
 
 /// `kyc service serve` with the chain, registry, database, policy and token file set;
 /// `settings` replace options by name (an empty value leaves the option out).
-fn serve(devnet: &Devnet, dir: &Path, port: u16, settings: &[(&str, &str)]) -> Command {
+pub(crate) fn serve(devnet: &Devnet, dir: &Path, port: u16, settings: &[(&str, &str)]) -> Command {
     let (policy, token) = (dir.join("policy.toml"), dir.join("token"));
     std::fs::write(&policy, "required_evidence = [\"document\"]\n").unwrap();
     std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
@@ -50,7 +50,7 @@ fn serve(devnet: &Devnet, dir: &Path, port: u16, settings: &[(&str, &str)]) -> C
     command
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -59,7 +59,7 @@ fn free_port() -> u16 {
 }
 
 /// One HTTP/1.0 request; returns the status and the body.
-fn request(port: u16, head: &str, body: &str) -> std::io::Result<(u16, String)> {
+pub(crate) fn request(port: u16, head: &str, body: &str) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     write!(
         stream,
@@ -81,7 +81,7 @@ fn request(port: u16, head: &str, body: &str) -> std::io::Result<(u16, String)> 
 }
 
 /// Sends SIGTERM to a child of this test and waits for it to exit.
-fn terminate(mut child: Child) -> std::process::Output {
+pub(crate) fn terminate(mut child: Child) -> std::process::Output {
     let sent = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -99,6 +99,19 @@ fn terminate(mut child: Child) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
+/// Waits until the service on `port` answers its health check.
+pub(crate) fn wait_until_up(port: u16) {
+    let started = Instant::now();
+    while !matches!(request(port, "GET /healthz HTTP/1.0", ""), Ok((200, ref body)) if body == "ok")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the service did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[tokio::test]
 async fn serve_answers_and_stops_gracefully_on_sigterm() {
     let devnet = Devnet::start().await;
@@ -109,15 +122,7 @@ async fn serve_answers_and_stops_gracefully_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !matches!(request(port, "GET /healthz HTTP/1.0", ""), Ok((200, ref body)) if body == "ok")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the service did not come up"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until_up(port);
     let (status, body) = request(
         port,
         &format!("POST /v1/sessions HTTP/1.0\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json"),

@@ -6,13 +6,9 @@ use std::{
     process::{Command, Output},
 };
 
-use alloy::{primitives::Bytes, signers::local::PrivateKeySigner};
-use kyc_core::{
-    commitment::Commitment,
-    files::{FormatVersion, Submission},
-    uri::RegistrationUri,
-};
-use kyc_test_utils::{commitment, sign, unix_now, Devnet};
+use alloy::signers::local::PrivateKeySigner;
+use kyc_core::{commitment::Commitment, uri::RegistrationUri};
+use kyc_test_utils::{commitment, unix_now, Devnet};
 use kyc_verifier::{AnyStore, Store};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -81,25 +77,7 @@ impl Bank {
         commitment: &Commitment,
         signer: &PrivateKeySigner,
     ) -> String {
-        let keys: Vec<String> = commitment
-            .claims()
-            .iter()
-            .map(|claim| claim.key.clone())
-            .collect();
-        let mut submission = Submission {
-            version: FormatVersion,
-            registration_id: uri.registration_id,
-            service: uri.service.clone(),
-            chain_id: uri.chain_id,
-            registry: uri.registry,
-            subject: self.devnet.subject.address(),
-            certifier: self.devnet.certifier.address(),
-            root: commitment.root(),
-            leaves: commitment.disclose(&keys).unwrap(),
-            signed_at: unix_now(),
-            signature: Bytes::new(),
-        };
-        submission.signature = sign(signer, submission.signing_hash());
+        let submission = self.devnet.submission(uri, commitment, signer);
         let path = self.path(name);
         std::fs::write(&path, serde_json::to_vec(&submission).unwrap()).unwrap();
         path.display().to_string()
@@ -418,4 +396,67 @@ async fn verify_keeps_a_batch_limit_of_the_node_and_refuses_zero() {
     let message = stderr(&output);
     assert_eq!(message.lines().count(), 1, "{message}");
     assert!(message.contains("--rpc-batch-limit"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_prints_the_changes_of_status_of_verified_customers() {
+    let bank = Bank::start().await;
+    let commitment = bank.attest().await;
+    let uri = bank.open_session("given_name");
+    let file = bank.submission_file("answer.json", &uri, &commitment, &bank.devnet.subject);
+    let output = bank.service(&["verify", &file]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // Nothing changed since the verdict.
+    let output = bank.service(&["watch"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+
+    let mut follow = bank
+        .command(&["watch", "--follow", "--every", "200ms"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufReader::new(follow.stdout.take().unwrap());
+    let first_line = std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        lines.lines().next().map(Result::unwrap)
+    });
+    let receipt = bank
+        .devnet
+        .registry_for(bank.devnet.certifier.clone())
+        .revoke(bank.devnet.subject.address(), "fraud".to_owned())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !first_line.is_finished() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no line from watch --follow"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = follow.kill();
+    let _ = follow.wait();
+    let line = first_line.join().unwrap().unwrap();
+    let event: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event["type"], "customer.revoked");
+    assert_eq!(
+        event["data"]["registration_id"],
+        uri.registration_id.to_string()
+    );
+    assert_eq!(
+        event["data"]["transaction"],
+        receipt.transaction_hash.to_string()
+    );
+    assert!(!line.contains("Taro"));
+
+    // The change was recorded: the next watch has nothing new to print.
+    let output = bank.service(&["watch"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
 }

@@ -8,9 +8,11 @@ use axum::{body::Bytes, extract::rejection::BytesRejection, http::StatusCode};
 
 use crate::problem::Problem;
 
+pub(crate) mod customers;
 pub(crate) mod events;
 pub(crate) mod sessions;
 pub(crate) mod submission;
+pub(crate) mod webhooks;
 pub(crate) mod withdrawal;
 
 /// `GET /healthz`: the process answers.

@@ -8,4 +8,5 @@ mod flow;
 mod group_commit;
 mod limits;
 mod sessions;
+mod webhooks;
 mod withdrawal;

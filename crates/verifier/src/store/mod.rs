@@ -7,11 +7,18 @@
 
 use std::{future::Future, time::Duration};
 
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256};
 
-use crate::{Result, Session, Verdict};
+use crate::{
+    customers::Customer,
+    events::Event,
+    outbox::{Attempt, Delivery, DeliveryRecord, DeliveryStatus},
+    watcher::CustomerUpdate,
+    Result, Session, Verdict,
+};
 
 mod migrations;
+mod monitor;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod rows;
@@ -53,7 +60,9 @@ pub trait Store: Send + Sync {
         registration_ids: &[B256],
     ) -> impl Future<Output = Result<Vec<Option<SessionRecord>>>> + Send;
 
-    /// Marks an unused session used and stores its verdict, atomically.
+    /// Marks an unused session used and stores its verdict, atomically; in the same
+    /// transaction, records its `session.*` event in the outbox and, for an approval,
+    /// makes the subject a monitored customer.
     ///
     /// Returns `false`, and changes nothing, when the session is unknown or already used.
     fn consume(
@@ -76,8 +85,10 @@ pub trait Store: Send + Sync {
     fn delete_disclosed(&self, registration_id: B256) -> impl Future<Output = Result<bool>> + Send;
 
     /// Records that the person withdrew consent at `at` (Unix seconds) and deletes the
-    /// disclosed claims; the verdict stays, without claim values. Returns `false`, and
-    /// changes nothing, when the session is unknown or was never answered.
+    /// disclosed claims; the verdict stays, without claim values. The first withdrawal
+    /// also ends the monitoring of the customer the session made and records a
+    /// `consent.withdrawn` event, in the same transaction. Returns `false`, and changes
+    /// nothing, when the session is unknown or was never answered.
     fn withdraw_consent(
         &self,
         registration_id: B256,
@@ -88,6 +99,96 @@ pub trait Store: Send + Sync {
     /// (retention). Returns how many registrations lost their claims.
     fn purge_disclosed_older_than(&self, age: Duration)
         -> impl Future<Output = Result<u64>> + Send;
+
+    /// The monitored customer with this subject, if any.
+    fn customer(&self, subject: Address) -> impl Future<Output = Result<Option<Customer>>> + Send;
+
+    /// Stops monitoring a customer (the bank ended it). Returns whether there was one.
+    fn end_customer(&self, subject: Address) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The customers the watcher reads again: those with one of `subjects` or
+    /// `certifiers`, those whose status was read at or after `changed_from_block`, and
+    /// the active ones whose attestation lapsed by `now` (Unix seconds).
+    fn customers_to_check(
+        &self,
+        subjects: &[Address],
+        certifiers: &[Address],
+        changed_from_block: u64,
+        now: u64,
+    ) -> impl Future<Output = Result<Vec<Customer>>> + Send;
+
+    /// The next block the watcher reads; `None` before its first pass.
+    fn watcher_cursor(&self) -> impl Future<Output = Result<Option<u64>>> + Send;
+
+    /// Moves the watcher's cursor from `read_from` to `next_block` and applies its
+    /// updates, each only to a customer unchanged since it was read, with their events,
+    /// in one transaction. Returns the events recorded, or `None`, changing nothing,
+    /// when the cursor is no longer at `read_from` (another watcher moved it).
+    fn record_watch(
+        &self,
+        read_from: Option<u64>,
+        next_block: u64,
+        updates: &[CustomerUpdate],
+    ) -> impl Future<Output = Result<Option<Vec<Event>>>> + Send;
+
+    /// The right to run the watcher, if no other process holds it.
+    fn lock_watcher(&self) -> impl Future<Output = Result<Option<WatcherLock>>> + Send;
+
+    /// Leases up to `limit` events due at `now` (Unix seconds) for `lease`, oldest first.
+    /// Events leased by another deliverer are skipped until their lease ends.
+    fn claim_deliveries(
+        &self,
+        now: u64,
+        lease: Duration,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Delivery>>> + Send;
+
+    /// Records what became of an attempt to deliver event `id`, and ends its lease.
+    fn record_attempt(
+        &self,
+        id: &str,
+        attempt: &Attempt,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The latest `limit` events and their deliveries, newest first, with `status` only
+    /// when given.
+    fn deliveries(
+        &self,
+        status: Option<DeliveryStatus>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<DeliveryRecord>>> + Send;
+
+    /// Makes a failed delivery pending again, due at `now`. Returns `false` when there
+    /// is no failed delivery with that ID.
+    fn retry_delivery(&self, id: &str, now: u64) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// The right to run the registry watcher. On PostgreSQL it is an advisory lock held on
+/// a connection of its own, so one process of those sharing the database watches at a
+/// time, and another takes over when that connection ends; SQLite serves one machine.
+#[derive(Debug)]
+pub struct WatcherLock {
+    #[cfg(feature = "postgres")]
+    connection: Option<sqlx::PgConnection>,
+}
+
+impl WatcherLock {
+    /// A lock that needs no database: for a store only this process uses.
+    fn local() -> Self {
+        Self {
+            #[cfg(feature = "postgres")]
+            connection: None,
+        }
+    }
+
+    /// Whether the lock is still held: its connection, if any, still answers.
+    pub async fn is_held(&mut self) -> bool {
+        #[cfg(feature = "postgres")]
+        if let Some(connection) = &mut self.connection {
+            return sqlx::query("SELECT 1").execute(connection).await.is_ok();
+        }
+        true
+    }
 }
 
 /// A store chosen at run time from a database URL.
@@ -172,6 +273,66 @@ impl Store for AnyStore {
 
     async fn purge_disclosed_older_than(&self, age: Duration) -> Result<u64> {
         delegate!(self, store => store.purge_disclosed_older_than(age))
+    }
+
+    async fn customer(&self, subject: Address) -> Result<Option<Customer>> {
+        delegate!(self, store => store.customer(subject))
+    }
+
+    async fn end_customer(&self, subject: Address) -> Result<bool> {
+        delegate!(self, store => store.end_customer(subject))
+    }
+
+    async fn customers_to_check(
+        &self,
+        subjects: &[Address],
+        certifiers: &[Address],
+        changed_from_block: u64,
+        now: u64,
+    ) -> Result<Vec<Customer>> {
+        delegate!(self, store => store.customers_to_check(subjects, certifiers, changed_from_block, now))
+    }
+
+    async fn watcher_cursor(&self) -> Result<Option<u64>> {
+        delegate!(self, store => store.watcher_cursor())
+    }
+
+    async fn record_watch(
+        &self,
+        read_from: Option<u64>,
+        next_block: u64,
+        updates: &[CustomerUpdate],
+    ) -> Result<Option<Vec<Event>>> {
+        delegate!(self, store => store.record_watch(read_from, next_block, updates))
+    }
+
+    async fn lock_watcher(&self) -> Result<Option<WatcherLock>> {
+        delegate!(self, store => store.lock_watcher())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: u64,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        delegate!(self, store => store.claim_deliveries(now, lease, limit))
+    }
+
+    async fn record_attempt(&self, id: &str, attempt: &Attempt) -> Result<()> {
+        delegate!(self, store => store.record_attempt(id, attempt))
+    }
+
+    async fn deliveries(
+        &self,
+        status: Option<DeliveryStatus>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>> {
+        delegate!(self, store => store.deliveries(status, limit))
+    }
+
+    async fn retry_delivery(&self, id: &str, now: u64) -> Result<bool> {
+        delegate!(self, store => store.retry_delivery(id, now))
     }
 }
 

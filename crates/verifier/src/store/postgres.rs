@@ -4,6 +4,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::{
     migrations::{migrator, Embedded},
+    monitor,
     rows::{self, impl_store},
 };
 use crate::Result;
@@ -18,6 +19,11 @@ const MIGRATIONS: Embedded = Embedded(&[
         2,
         "withdrawals",
         include_str!("../../migrations/postgres/0002_withdrawals.sql"),
+    ),
+    (
+        3,
+        "monitor",
+        include_str!("../../migrations/postgres/0003_monitor.sql"),
     ),
 ]);
 
@@ -36,4 +42,22 @@ impl PostgresStore {
     }
 }
 
-impl_store!(PostgresStore);
+/// The advisory lock key of the registry watcher: "kyc_watc" in ASCII.
+const WATCHER_LOCK_KEY: i64 = 0x6b79_635f_7761_7463;
+
+impl PostgresStore {
+    /// Takes the session-level advisory lock of the watcher on a connection taken out
+    /// of the pool: held while that connection lives, released when it closes.
+    async fn try_lock_watcher(&self) -> Result<Option<super::WatcherLock>> {
+        let mut connection = self.pool.acquire().await?.detach();
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(WATCHER_LOCK_KEY)
+            .fetch_one(&mut connection)
+            .await?;
+        Ok(locked.then_some(super::WatcherLock {
+            connection: Some(connection),
+        }))
+    }
+}
+
+impl_store!(PostgresStore, sqlx::Postgres, " FOR UPDATE SKIP LOCKED");

@@ -123,7 +123,7 @@ pub(super) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn to_u64(value: i64) -> u64 {
+pub(super) fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
 }
 
@@ -132,7 +132,7 @@ fn to_json<T: serde::Serialize>(value: &T, what: &'static str, id: B256) -> Resu
 }
 
 /// Parses a stored JSON column; the error names the column, never its content.
-fn from_json<T: serde::de::DeserializeOwned>(
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(
     text: &str,
     what: &'static str,
     id: &str,
@@ -146,7 +146,7 @@ fn from_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn corrupt(what: &'static str, registration_id: &str, reason: &str) -> Error {
+pub(super) fn corrupt(what: &'static str, registration_id: &str, reason: &str) -> Error {
     Error::CorruptRow {
         what,
         registration_id: registration_id.to_owned(),
@@ -176,6 +176,12 @@ pub(super) const CONSUME: &str = "UPDATE sessions SET used_at = $2, verdict = $3
 /// Deletes one registration's claims.
 pub(super) const DELETE_CLAIMS: &str = "UPDATE sessions SET claims = NULL, claims_deleted = TRUE \
      WHERE registration_id = $1 AND claims IS NOT NULL";
+/// Records the first consent withdrawal of an answered session and deletes its claims;
+/// returns the verdict, for the `consent.withdrawn` event.
+pub(super) const FIRST_WITHDRAWAL: &str = "UPDATE sessions SET claims = NULL, \
+     claims_deleted = (claims_deleted OR claims IS NOT NULL), withdrawn_at = $2 \
+     WHERE registration_id = $1 AND used_at IS NOT NULL AND withdrawn_at IS NULL \
+     RETURNING verdict";
 /// Records a consent withdrawal of an answered session and deletes its claims;
 /// the first withdrawal's time is kept.
 pub(super) const WITHDRAW_CONSENT: &str = "UPDATE sessions SET claims = NULL, \
@@ -186,11 +192,16 @@ pub(super) const WITHDRAW_CONSENT: &str = "UPDATE sessions SET claims = NULL, \
 pub(super) const PURGE_CLAIMS: &str = "UPDATE sessions SET claims = NULL, claims_deleted = TRUE \
      WHERE claims IS NOT NULL AND used_at <= $1";
 
-/// Implements [`Store`](crate::Store) for a store with a `pool` field of an sqlx pool;
-/// the SQL above runs unchanged on SQLite and PostgreSQL.
+/// Implements [`Store`](crate::Store) for a store with a `pool` field of an sqlx pool
+/// of database `$db`; the SQL above runs unchanged on SQLite and PostgreSQL, but for
+/// `$lock`, the row locking of claimed deliveries.
 macro_rules! impl_store {
-    ($store:ty) => {
+    ($store:ty, $db:ty, $lock:expr) => {
+        monitor::monitor_helpers!($store, $db);
+
         impl $crate::Store for $store {
+            monitor::monitor_methods!($db, $lock);
+
             async fn insert_session(&self, session: &$crate::Session) -> $crate::Result<()> {
                 let values = rows::SessionValues::new(session)?;
                 sqlx::query(rows::INSERT_SESSION)
@@ -266,11 +277,11 @@ macro_rules! impl_store {
                 let mut rows = Vec::with_capacity(answers.len());
                 for &index in &order {
                     let (id, verdict) = answers[index];
-                    rows.push((index, id, rows::VerdictValues::new(id, verdict)?));
+                    rows.push((index, id, verdict, rows::VerdictValues::new(id, verdict)?));
                 }
                 let mut used = vec![false; answers.len()];
                 let mut transaction = self.pool.begin().await?;
-                for (index, id, values) in rows {
+                for (index, id, verdict, values) in rows {
                     let done = sqlx::query(rows::CONSUME)
                         .bind(id.to_string())
                         .bind(values.used_at)
@@ -279,6 +290,9 @@ macro_rules! impl_store {
                         .execute(&mut *transaction)
                         .await?;
                     used[index] = done.rows_affected() == 1;
+                    if used[index] {
+                        Self::record_verdict_effects(&mut transaction, verdict).await?;
+                    }
                 }
                 transaction.commit().await?;
                 Ok(used)
@@ -300,11 +314,36 @@ macro_rules! impl_store {
                 registration_id: alloy::primitives::B256,
                 at: u64,
             ) -> $crate::Result<bool> {
-                let done = sqlx::query(rows::WITHDRAW_CONSENT)
-                    .bind(registration_id.to_string())
+                let id = registration_id.to_string();
+                let mut tx = self.pool.begin().await?;
+                let first: Option<Option<String>> = sqlx::query_scalar(rows::FIRST_WITHDRAWAL)
+                    .bind(&id)
                     .bind(rows::to_i64(at))
-                    .execute(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                if let Some(verdict) = first {
+                    let verdict: Option<$crate::Verdict> = verdict
+                        .map(|text| rows::from_json(&text, "verdict", &id))
+                        .transpose()?;
+                    sqlx::query(monitor::DELETE_CUSTOMER_OF)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if let Some(event) = verdict
+                        .as_ref()
+                        .and_then(|verdict| $crate::events::Event::consent_withdrawn(verdict, at))
+                    {
+                        Self::insert_event(&mut tx, &event).await?;
+                    }
+                    tx.commit().await?;
+                    return Ok(true);
+                }
+                let done = sqlx::query(rows::WITHDRAW_CONSENT)
+                    .bind(&id)
+                    .bind(rows::to_i64(at))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 

@@ -6,6 +6,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use super::{
     migrations::{migrator, Embedded},
+    monitor,
     rows::{self, impl_store},
 };
 use crate::Result;
@@ -20,6 +21,11 @@ const MIGRATIONS: Embedded = Embedded(&[
         2,
         "withdrawals",
         include_str!("../../migrations/sqlite/0002_withdrawals.sql"),
+    ),
+    (
+        3,
+        "monitor",
+        include_str!("../../migrations/sqlite/0003_monitor.sql"),
     ),
 ]);
 
@@ -54,4 +60,11 @@ impl SqliteStore {
     }
 }
 
-impl_store!(SqliteStore);
+impl SqliteStore {
+    /// A SQLite file serves one machine: its watcher needs no lock beyond the process.
+    async fn try_lock_watcher(&self) -> Result<Option<super::WatcherLock>> {
+        Ok(Some(super::WatcherLock::local()))
+    }
+}
+
+impl_store!(SqliteStore, sqlx::Sqlite, "");

@@ -8,3 +8,4 @@ mod qr;
 mod race;
 mod reasons;
 mod store;
+mod watcher;

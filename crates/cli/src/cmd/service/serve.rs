@@ -3,7 +3,9 @@
 use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
-use kyc_service::{shutdown_signal, ApiToken, ClientIp, Service, ServiceConfig};
+use kyc_service::{
+    shutdown_signal, ApiToken, ClientIp, Service, ServiceConfig, WebhookConfig, WebhookSecret,
+};
 use kyc_verifier::Policy;
 use tokio::net::TcpListener;
 
@@ -55,6 +57,19 @@ pub(super) struct ServeArgs {
     #[arg(long)]
     behind_proxy: bool,
 
+    /// Post every event (session verdicts, customers' status changes) to this URL as
+    /// a signed webhook (Standard Webhooks), retried until accepted.
+    #[arg(long, value_name = "URL", requires = "webhook_secret_file")]
+    webhook_url: Option<String>,
+
+    /// A file whose first line is the webhook signing secret, `whsec_<base64>`.
+    #[arg(long, value_name = "FILE", requires = "webhook_url")]
+    webhook_secret_file: Option<PathBuf>,
+
+    /// How long one webhook attempt may take, such as 10s.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    webhook_timeout: Duration,
+
     #[command(flatten)]
     registry: RegistryArgs,
 
@@ -68,6 +83,7 @@ pub(super) struct ServeArgs {
 impl ServeArgs {
     pub(super) async fn run(self) -> anyhow::Result<()> {
         let token = self.token()?;
+        let webhook = self.webhook()?;
         let policy = Policy::load(&self.policy)?;
         let verifier = self
             .batch
@@ -78,6 +94,8 @@ impl ServeArgs {
         if self.behind_proxy {
             config.client_ip = ClientIp::LastForwardedFor;
         }
+        config.webhook = webhook;
+
         let service = Service::new(verifier, config)?;
         let listener = TcpListener::bind(self.listen)
             .await
@@ -89,6 +107,19 @@ impl ServeArgs {
             .init();
         service.serve(listener, shutdown_signal()).await?;
         Ok(())
+    }
+
+    /// The webhook settings, when `--webhook-url` is given.
+    fn webhook(&self) -> anyhow::Result<Option<WebhookConfig>> {
+        let (Some(url), Some(path)) = (&self.webhook_url, &self.webhook_secret_file) else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the webhook secret file {}", path.display()))?;
+        let secret = WebhookSecret::parse(text.lines().next().unwrap_or_default())?;
+        let mut webhook = WebhookConfig::new(url.clone(), secret);
+        webhook.timeout = self.webhook_timeout;
+        Ok(Some(webhook))
     }
 
     /// The token from `--token-file`, else from the environment.
