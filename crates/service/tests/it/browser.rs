@@ -1,6 +1,8 @@
-//! Headless Chromium opens the customer's page: the QR code on screen decodes to the
-//! session's URI, a wallet answers, and the page shows "Verified" without a reload.
-//! Screenshots are kept in `target/browser-artifacts/`.
+//! Headless Chromium opens the customer's page on a phone-sized screen (390 pixels
+//! wide): nothing overflows, the QR code on screen decodes to the session's URI, the
+//! "Open in your wallet" link carries the same URI, the check code is large and the
+//! full ID folded away; a wallet answers, and the page shows "Verified" and what
+//! happens next without a reload. Screenshots are kept in `target/browser-artifacts/`.
 //!
 //! One Chromium runs with a DevTools port, driven over its websocket protocol. The
 //! test is skipped, with a notice, where `/usr/bin/chromium` is missing; `scripts/test`
@@ -21,9 +23,11 @@ use tungstenite::{stream::MaybeTlsStream, Message, WebSocket};
 use crate::fixtures::{TestService, FIELDS};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// A common phone's width in CSS pixels.
+const PHONE_WIDTH: u32 = 390;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_page_shows_the_code_and_turns_verified_without_a_reload() {
+async fn on_a_phone_the_page_shows_the_code_and_turns_verified_without_a_reload() {
     if !Path::new(CHROMIUM).exists() {
         eprintln!("{CHROMIUM} is missing: skipping the browser test (scripts/test installs it)");
         return;
@@ -32,17 +36,66 @@ async fn the_page_shows_the_code_and_turns_verified_without_a_reload() {
     let created = service.create_session(&FIELDS).await;
     let browser = Browser::launch(&created.page_url);
     let mut page = browser.page(&created.page_url).await;
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": PHONE_WIDTH, "height": 844, "deviceScaleFactor": 1, "mobile": true }),
+    );
+    page.call("Page.reload", json!({}));
 
     page.wait_for(
         "the page to load",
         "document.readyState === 'complete' && !!document.getElementById('status')",
     );
+    assert_eq!(page.eval("window.innerWidth"), json!(PHONE_WIDTH));
+    assert_eq!(
+        page.eval("document.documentElement.scrollWidth <= window.innerWidth"),
+        json!(true),
+        "the page is wider than the phone: {}",
+        page.eval("document.documentElement.scrollWidth")
+    );
+    // Every element fits inside the screen.
+    let overflowing = page.eval(
+        "Array.from(document.querySelectorAll('body *')).filter(function(e){\
+         var r=e.getBoundingClientRect();return r.width>0&&(r.left<0||r.right>window.innerWidth);})\
+         .map(function(e){return e.tagName+'#'+e.id;})",
+    );
+    assert_eq!(overflowing, json!([]), "elements overflow the screen");
+    let code = kyc_core::check_code::check_code(&created.registration_id);
+    assert_eq!(
+        page.eval("document.getElementById('check-code').textContent"),
+        json!(code)
+    );
+    let code_size =
+        page.eval("parseFloat(getComputedStyle(document.getElementById('check-code')).fontSize)");
+    assert!(
+        code_size.as_f64().unwrap() >= 32.0,
+        "a large check code: {code_size}"
+    );
+    assert_eq!(
+        page.eval("document.getElementById('details').open"),
+        json!(false),
+        "the full ID is folded away"
+    );
+    assert_eq!(
+        page.eval("document.getElementById('open-in-wallet').getAttribute('href')"),
+        json!(created.uri),
+        "the link carries the code's URI"
+    );
+    let text = page.eval("document.body.textContent");
+    let text = text.as_str().unwrap();
+    for said in [
+        "asks to check your identity",
+        "Asked for",
+        "This code works until",
+    ] {
+        assert!(text.contains(said), "{said:?} in {text}");
+    }
     assert_eq!(
         page.eval("document.getElementById('status').dataset.status"),
         "pending"
     );
     page.eval("window.loadedOnce = 'yes'");
-    let pending = page.screenshot("page-pending.png");
+    let pending = page.screenshot("page-phone-pending.png");
     let scanned = kyc_wallet::scan::decode_qr_image(&pending).unwrap();
     assert_eq!(
         scanned, created.uri,
@@ -68,7 +121,19 @@ async fn the_page_shows_the_code_and_turns_verified_without_a_reload() {
         "yes",
         "the page was not reloaded"
     );
-    page.screenshot("page-verified.png");
+    let next = page.eval("document.getElementById('next').textContent");
+    assert!(
+        next.as_str()
+            .unwrap()
+            .starts_with("Done: your identity is confirmed."),
+        "{next}"
+    );
+    assert_eq!(
+        page.eval("document.documentElement.scrollWidth <= window.innerWidth"),
+        json!(true)
+    );
+    page.eval("document.getElementById('next').scrollIntoView(false)");
+    page.screenshot("page-phone-verified.png");
 }
 
 /// A headless Chromium with a fresh profile; killed on drop.
