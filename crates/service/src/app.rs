@@ -3,12 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use alloy_primitives::B256;
-use axum::{
-    extract::DefaultBodyLimit,
-    middleware,
-    routing::{get, post},
-    Router,
-};
+use axum::{extract::DefaultBodyLimit, middleware, Router};
 use kyc_verifier::{
     inspect::MAX_SUBMISSION_BYTES, AnyStore, Judged, Session, SessionRecord, SessionRequest, Store,
     Verdict, Verifier,
@@ -18,6 +13,7 @@ use tokio::sync::{broadcast, watch, Notify};
 use crate::{
     auth,
     group_commit::GroupCommit,
+    openapi::{self, Routes},
     page,
     problem::Problem,
     rate_limit::{self, RateLimiter},
@@ -105,46 +101,55 @@ impl Service {
     /// Every route, with the token check on the backend's, the rate limit on the
     /// wallets', a body size limit and a log line per request.
     pub fn router(&self) -> Router {
+        self.build().0
+    }
+
+    /// The routes the service serves, as (method, path) with `{name}` for a path
+    /// parameter: what `/openapi.json` describes.
+    pub fn routes(&self) -> Vec<(&'static str, &'static str)> {
+        self.build().1
+    }
+
+    fn build(&self) -> (Router, Vec<(&'static str, &'static str)>) {
         let state = self.state.clone();
-        let backend = Router::new()
-            .route("/v1/sessions", post(routes::sessions::create))
-            .route("/v1/sessions/{id}", get(routes::sessions::show))
-            .route(
-                "/v1/customers/{subject}",
-                get(routes::customers::show).delete(routes::customers::end),
-            )
-            .route("/v1/webhooks/deliveries", get(routes::webhooks::list))
-            .route(
+        let backend = Routes::new()
+            .post("/v1/sessions", routes::sessions::create)
+            .get("/v1/sessions/{id}", routes::sessions::show)
+            .get("/v1/customers/{subject}", routes::customers::show)
+            .delete("/v1/customers/{subject}", routes::customers::end)
+            .get("/v1/webhooks/deliveries", routes::webhooks::list)
+            .post(
                 "/v1/webhooks/deliveries/{id}/retry",
-                post(routes::webhooks::retry),
-            )
+                routes::webhooks::retry,
+            );
+        let wallets = Routes::new()
+            .post("/v1/sessions/{id}/submission", routes::submission::submit)
+            .post("/v1/sessions/{id}/withdrawal", routes::withdrawal::withdraw);
+        let pages = Routes::new()
+            .get("/r/{id}", page::show)
+            .get("/r/{id}/qr.svg", page::qr_svg)
+            .get("/r/{id}/events", routes::events::stream)
+            .get("/healthz", routes::health)
+            .get("/openapi.json", openapi::document);
+        let served = [&backend.served, &wallets.served, &pages.served]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        let router = backend
+            .router
             .route_layer(middleware::from_fn_with_state(
                 state.clone(),
                 auth::require_token,
-            ));
-        let wallets = Router::new()
-            .route(
-                "/v1/sessions/{id}/submission",
-                post(routes::submission::submit),
-            )
-            .route(
-                "/v1/sessions/{id}/withdrawal",
-                post(routes::withdrawal::withdraw),
-            )
-            .route_layer(middleware::from_fn_with_state(
+            ))
+            .merge(wallets.router.route_layer(middleware::from_fn_with_state(
                 state.clone(),
                 rate_limit::limit_clients,
-            ));
-        let pages = Router::new()
-            .route("/r/{id}", get(page::show))
-            .route("/r/{id}/qr.svg", get(page::qr_svg))
-            .route("/r/{id}/events", get(routes::events::stream))
-            .route("/healthz", get(routes::health));
-        backend
-            .merge(wallets)
-            .merge(pages)
+            )))
+            .merge(pages.router)
             .layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES))
             .layer(middleware::from_fn(server::log_request))
-            .with_state(state)
+            .with_state(state);
+        (router, served)
     }
 }

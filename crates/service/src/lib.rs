@@ -6,6 +6,7 @@ mod config;
 mod error;
 mod group_commit;
 mod monitor;
+mod openapi;
 mod page;
 mod problem;
 mod rate_limit;

@@ -31,6 +31,8 @@ pub(crate) struct TestService {
     pub(crate) http: reqwest::Client,
     /// The subject's credential from the certifier.
     pub(crate) credential: Credential,
+    /// The (method, path) pairs the service serves.
+    pub(crate) routes: Vec<(&'static str, &'static str)>,
     _dir: Option<TempDir>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<kyc_service::Result<()>>>,
@@ -89,6 +91,7 @@ impl TestService {
         config.name = Some("Example Bank".to_owned());
         configure(&mut config);
         let service = service_on(&devnet, url, config).await;
+        let routes = service.routes();
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(service.serve(listener, async move {
             let _ = stopped.await;
@@ -98,6 +101,7 @@ impl TestService {
             base,
             http: reqwest::Client::new(),
             credential,
+            routes,
             _dir: dir,
             stop: Some(stop),
             server: Some(server),

@@ -7,6 +7,7 @@ mod fixtures;
 mod flow;
 mod group_commit;
 mod limits;
+mod openapi;
 mod sessions;
 mod webhooks;
 mod withdrawal;
