@@ -163,15 +163,35 @@ impl Devnet {
     /// hour ahead) and the certifier records it with `evidence` bits for `valid_for`
     /// seconds from the chain's time. Returns the mined, successful receipt.
     pub async fn attest(&self, root: B256, evidence: u16, valid_for: u64) -> TransactionReceipt {
-        let (subject, certifier) = (self.subject.address(), self.certifier.address());
+        let expires_at = self.chain_time().await + valid_for;
+        self.attest_for(
+            &self.subject,
+            self.subject.address(),
+            root,
+            evidence,
+            expires_at,
+        )
+        .await
+    }
+
+    /// `signer` signs an `AttestRequest` for `subject` (itself, or a contract wallet it
+    /// owns) and the certifier records `root` with `evidence` bits until `expires_at`.
+    pub async fn attest_for(
+        &self,
+        signer: &PrivateKeySigner,
+        subject: Address,
+        root: B256,
+        evidence: u16,
+        expires_at: u64,
+    ) -> TransactionReceipt {
+        let certifier = self.certifier.address();
         let registry = self.registry_for(self.certifier.clone());
-        let now = self.chain_time().await;
         let request = AttestRequest {
             subject,
             certifier,
             root,
             nonce: registry.nonces(subject, certifier).call().await.unwrap(),
-            deadline: now + 3600,
+            deadline: self.chain_time().await + 3600,
         };
         let digest = signing_hash(&request, self.chain_id(), self.registry);
         let receipt = registry
@@ -179,9 +199,9 @@ impl Devnet {
                 subject,
                 root,
                 evidence,
-                now + valid_for,
+                expires_at,
                 request.deadline,
-                sign(&self.subject, digest),
+                sign(signer, digest),
             )
             .send()
             .await
@@ -191,6 +211,20 @@ impl Devnet {
             .unwrap();
         assert!(receipt.status());
         receipt
+    }
+
+    /// Puts runtime `code` at `at` (`anvil_setCode`).
+    pub async fn set_code(&self, at: Address, code: Bytes) {
+        self.provider(self.owner.clone())
+            .raw_request::<_, ()>("anvil_setCode".into(), (at, code))
+            .await
+            .unwrap();
+    }
+
+    /// Puts a minimal ERC-1271 wallet owned by `owner` at `at`: it accepts a 65-byte
+    /// signature whose `ecrecover` is `owner`, and answers `0xffffffff` otherwise.
+    pub async fn deploy_contract_wallet(&self, at: Address, owner: Address) {
+        self.set_code(at, erc1271_wallet_code(owner)).await;
     }
 
     /// The certifier attests a signed request (evidence document and face, valid a year)
@@ -288,4 +322,26 @@ fn provider(anvil: &AnvilInstance, signer: PrivateKeySigner) -> DynProvider {
         .wallet(EthereumWallet::from(signer))
         .connect_http(anvil.endpoint_url())
         .erased()
+}
+
+/// Runtime code of an ERC-1271 wallet, in EVM assembly:
+/// copy hash, v, r, s from `isValidSignature(bytes32,bytes)` calldata into memory,
+/// `staticcall` the ecrecover precompile, compare with `owner`, return the magic value or `0xffffffff`.
+fn erc1271_wallet_code(owner: Address) -> Bytes {
+    let mut code = alloy::hex!(
+        "600435600052"          // mstore(0x00, hash)
+        "60a43560f81c602052"    // mstore(0x20, v)
+        "606435604052"          // mstore(0x40, r)
+        "608435606052"          // mstore(0x60, s)
+        "60206080608060006001" "5afa50" // staticcall(gas, 1, 0, 0x80, 0x80, 0x20)
+        "60805173"              // mload(0x80) == owner
+    )
+    .to_vec();
+    code.extend_from_slice(owner.as_slice());
+    code.extend_from_slice(&alloy::hex!(
+        "14605457"                              // jumpi(ok, eq)
+        "63ffffffff60e01b60005260206000f3"      // return 0xffffffff
+        "5b631626ba7e60e01b60005260206000f3"    // ok: return 0x1626ba7e
+    ));
+    code.into()
 }

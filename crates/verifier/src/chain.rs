@@ -216,6 +216,26 @@ impl Chain {
         Ok((block, answers))
     }
 
+    /// Whether the contract at `subject` accepts `signature` for `hash` (ERC-1271), at the
+    /// latest block, with the same rules as a submission's check.
+    pub(crate) async fn contract_accepts(
+        &self,
+        subject: Address,
+        hash: B256,
+        signature: Bytes,
+    ) -> Result<bool> {
+        let read = BatchReader::Read {
+            target: subject,
+            gas: CONTRACT_SIGNATURE_GAS,
+            data: IERC1271::isValidSignatureCall { hash, signature }
+                .abi_encode()
+                .into(),
+        };
+        let (_, results) = self.read_all(vec![read], BlockId::latest()).await?;
+        let result = results.into_iter().next().ok_or_else(missing_answer)?;
+        Ok(contract_answer(result))
+    }
+
     /// The attestation in a registry read at `block`, or `None` when the registry has
     /// none for the pair (status `none`).
     fn attestation(&self, result: ReadResult, block: u64) -> Result<Option<Attestation>> {

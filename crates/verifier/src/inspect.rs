@@ -111,7 +111,8 @@ pub fn inspect_submission(submission: Submission) -> Inspection {
     }
 }
 
-fn check_signature(signature: &[u8], digest: B256, subject: Address) -> SignatureCheck {
+/// What a signature shows of `subject` without the chain (see [`SignatureCheck`]).
+pub(crate) fn check_signature(signature: &[u8], digest: B256, subject: Address) -> SignatureCheck {
     if is_erc6492_wrapped(signature) {
         return SignatureCheck::Invalid(Reason::BadSignature);
     }

@@ -2,6 +2,7 @@
 
 mod chain;
 mod clock;
+pub mod consent;
 pub mod customers;
 mod digest;
 mod error;
@@ -17,6 +18,7 @@ mod verifier;
 pub mod watcher;
 
 pub use chain::DEFAULT_BATCH_LIMIT;
+pub use consent::{Withdrawal, WithdrawalRefusal};
 pub use error::{Error, Result};
 pub use policy::Policy;
 pub use session::{Session, SessionRequest, SessionStatus};

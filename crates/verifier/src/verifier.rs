@@ -4,11 +4,16 @@ use alloy::{
     primitives::{Address, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
-use kyc_core::{attestation::Status, claims::Claim, files::Submission};
+use kyc_core::{
+    attestation::Status,
+    claims::Claim,
+    files::{SignedConsentWithdrawal, Submission},
+};
 
 use crate::{
     chain::{Answer, Chain, Query},
     clock::unix_now,
+    consent::{self, Withdrawal},
     inspect::{inspect, inspect_submission, Inspection, SignatureCheck},
     watcher::{WatchOptions, Watcher},
     Error, Outcome, Policy, Reason, Result, Session, SessionRecord, SessionRequest, Store, Verdict,
@@ -76,6 +81,16 @@ impl<S: Store> Verifier<S> {
         S: Clone,
     {
         Watcher::new(self.chain.clone(), self.store.clone(), options)
+    }
+
+    /// Honours a person's consent withdrawal: when the session was answered and its
+    /// subject signed the withdrawal (by key, or as a contract through ERC-1271), deletes
+    /// the disclosed claims and records the withdrawal; the verdict stays, without them.
+    pub async fn withdraw_consent(
+        &self,
+        withdrawal: &SignedConsentWithdrawal,
+    ) -> Result<Withdrawal> {
+        consent::withdraw_consent(&self.chain, &self.store, withdrawal, unix_now()?).await
     }
 
     /// Opens a session on this verifier's chain and registry and stores it.

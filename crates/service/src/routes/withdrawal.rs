@@ -9,18 +9,16 @@ use axum::{
     http::StatusCode,
     Json,
 };
-use kyc_core::{
-    files::{parse_json, SignedConsentWithdrawal},
-    signature::recover_signer,
-};
-use kyc_verifier::Store;
+use kyc_core::files::{parse_json, SignedConsentWithdrawal};
+use kyc_verifier::{Withdrawal, WithdrawalRefusal};
 use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use crate::{app::AppState, problem::Problem};
 
-/// Checks that the session's subject signed the withdrawal, then deletes the disclosed
-/// claims (the verdict stays, without them) and answers `{"deleted": true}`.
+/// Has the verifier honour the withdrawal (the session's subject signed it, by key or
+/// as a contract): the disclosed claims are deleted, the verdict stays, and the answer
+/// is `{"deleted": true}`.
 pub(crate) async fn withdraw(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -38,32 +36,41 @@ pub(crate) async fn withdraw(
             "the withdrawal names another registration than the url",
         ));
     }
-    let record = state.session(registration_id).await?;
-    let session = &record.session;
-    if withdrawal.service != session.service {
-        return Err(Problem::bad_request(
-            "wrong_service",
-            format!("this registration belongs to {}", session.service),
-        ));
-    }
-    let Some(subject) = record.verdict.as_ref().and_then(|verdict| verdict.subject) else {
-        return Err(Problem::new(StatusCode::CONFLICT, "not_answered")
-            .with_message("no consent was given under this registration"));
+    let refusal = match state.verifier.withdraw_consent(&withdrawal).await? {
+        Withdrawal::Deleted => None,
+        Withdrawal::Refused(refusal) => Some(refusal),
     };
-    let digest = withdrawal.signing_hash(session.chain_id, session.registry);
-    let signer = recover_signer(digest, &withdrawal.signature)
-        .map_err(|e| Problem::bad_request("bad_signature", e.to_string()))?;
-    if signer != withdrawal.subject || signer != subject {
-        warn!(%registration_id, %signer, %subject, "refused: withdrawal not signed by the subject");
-        return Err(Problem::new(StatusCode::FORBIDDEN, "signer_mismatch")
-            .with_message("the withdrawal is not signed by the subject of this registration"));
+    let subject = withdrawal.subject;
+    match refusal {
+        None => info!(%registration_id, %subject, "consent withdrawn: disclosed claims deleted"),
+        Some(refusal) => {
+            warn!(%registration_id, %subject, refusal = refusal.code(), "withdrawal refused");
+            return Err(problem(refusal));
+        }
     }
-    state
-        .verifier
-        .store()
-        .withdraw_consent(registration_id, super::unix_now())
-        .await?;
-    info!(%registration_id, %subject, "consent withdrawn: disclosed claims deleted");
     state.announce_change(registration_id);
     Ok(Json(json!({ "deleted": true })))
+}
+
+fn problem(refusal: WithdrawalRefusal) -> Problem {
+    let (status, message) = match refusal {
+        WithdrawalRefusal::UnknownRegistration => return Problem::unknown_registration(),
+        WithdrawalRefusal::WrongService => (
+            StatusCode::BAD_REQUEST,
+            "the withdrawal names another service than this registration's",
+        ),
+        WithdrawalRefusal::NotAnswered => (
+            StatusCode::CONFLICT,
+            "no consent was given under this registration",
+        ),
+        WithdrawalRefusal::BadSignature => (
+            StatusCode::BAD_REQUEST,
+            "the signature is not a valid signature of the subject",
+        ),
+        WithdrawalRefusal::SignerMismatch => (
+            StatusCode::FORBIDDEN,
+            "the withdrawal is not signed by the subject of this registration",
+        ),
+    };
+    Problem::new(status, refusal.code()).with_message(message)
 }

@@ -1,10 +1,12 @@
 //! Consent withdrawals: only the session's subject may ask, and then the disclosed
 //! data is deleted while the verdict stays.
 
+use alloy::primitives::address;
+use kyc_core::evidence::Evidence;
 use kyc_wallet::{http::ServiceClient, withdraw::sign_consent_withdrawal};
 use serde_json::json;
 
-use crate::fixtures::{unix_now, TestService, FIELDS};
+use crate::fixtures::{sign, unix_now, TestService, FIELDS};
 
 #[tokio::test]
 async fn a_withdrawal_signed_by_the_subject_deletes_the_claims() {
@@ -119,4 +121,48 @@ async fn a_withdrawal_signed_by_the_subject_deletes_the_claims() {
         (status, answer["error"].as_str()),
         (404, Some("unknown_registration"))
     );
+}
+
+#[tokio::test]
+async fn a_contract_wallet_subject_withdraws_consent_through_erc1271() {
+    let service = TestService::start().await;
+    let devnet = &service.devnet;
+    let wallet = address!("0x0000000000000000000000000000000000001271");
+    let owner = &devnet.subject;
+    devnet.deploy_contract_wallet(wallet, owner.address()).await;
+    let evidence = Evidence::DOCUMENT | Evidence::FACE;
+    let expires_at = devnet.chain_time().await + 86_400;
+    devnet
+        .attest_for(
+            owner,
+            wallet,
+            service.credential.root,
+            evidence.bits(),
+            expires_at,
+        )
+        .await;
+
+    // The wallet consents: its owner's key signs, the wallet vouches for it.
+    let created = service.create_session(&FIELDS).await;
+    let id = created.registration_id;
+    let mut submission = service.submission(&created.uri, &FIELDS);
+    submission.subject = wallet;
+    submission.signature = sign(owner, submission.signing_hash());
+    let (_, verdict) = service.submit(&submission).await;
+    assert_eq!(verdict["outcome"], "approved", "{verdict}");
+
+    // Another key, for the wallet, is refused; the owner's key, for the wallet, deletes.
+    let path = format!("/v1/sessions/{id}/withdrawal");
+    let forged = service.withdrawal(id, &devnet.owner, wallet);
+    let (status, answer) = service.post(&path, None, forged.to_string()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (403, Some("signer_mismatch"))
+    );
+    let withdrawal = service.withdrawal(id, owner, wallet);
+    let (status, answer) = service.post(&path, None, withdrawal.to_string()).await;
+    assert_eq!((status, answer), (200, json!({ "deleted": true })));
+    let shown = service.session(id).await;
+    assert_eq!(shown["status"], "withdrawn");
+    assert_eq!(shown["verdict"]["claims"], json!([]));
 }

@@ -3,14 +3,12 @@
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
-    hex,
     primitives::{Address, Bytes, B256},
     providers::Provider,
     signers::local::PrivateKeySigner,
 };
 use kyc_core::{
     commitment::Commitment,
-    eip712::{self, AttestRequest},
     evidence::Evidence,
     files::{FormatVersion, Submission},
 };
@@ -141,33 +139,9 @@ impl<S: Store> Fixture<S> {
         evidence: Evidence,
         expires_at: u64,
     ) {
-        let certifier = self.devnet.certifier.address();
-        let registry = self.devnet.registry_for(self.devnet.certifier.clone());
-        let nonce = registry.nonces(subject, certifier).call().await.unwrap();
-        let request = AttestRequest {
-            subject,
-            certifier,
-            root,
-            nonce,
-            deadline: self.devnet.chain_time().await + 3600,
-        };
-        let digest = eip712::signing_hash(&request, self.devnet.chain_id(), self.devnet.registry);
-        let receipt = registry
-            .attest(
-                subject,
-                root,
-                evidence.bits(),
-                expires_at,
-                request.deadline,
-                sign(signer, digest),
-            )
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status());
+        self.devnet
+            .attest_for(signer, subject, root, evidence.bits(), expires_at)
+            .await;
     }
 
     /// What the wallet of the subject (#1) sends for `session`, disclosing `keys`.
@@ -239,21 +213,6 @@ impl<S: Store> Fixture<S> {
             .await
             .unwrap();
     }
-
-    /// Puts a minimal ERC-1271 wallet owned by `owner` at `at`: it accepts a 65-byte
-    /// signature whose `ecrecover` is `owner`, and answers `0xffffffff` otherwise.
-    pub(crate) async fn deploy_contract_wallet(&self, at: Address, owner: Address) {
-        self.set_code(at, erc1271_wallet_code(owner)).await;
-    }
-
-    /// Puts runtime `code` at `at`.
-    pub(crate) async fn set_code(&self, at: Address, code: Bytes) {
-        let provider = self.devnet.provider(self.devnet.owner.clone());
-        provider
-            .raw_request::<_, serde_json::Value>("anvil_setCode".into(), (at, code))
-            .await
-            .unwrap();
-    }
 }
 
 /// Signs the submission's consent again, after a test changed it.
@@ -268,26 +227,4 @@ pub(crate) async fn mined<P: Provider, D: CallDecoder>(call: CallBuilder<P, D>) 
 
 pub(crate) fn to_json(submission: &Submission) -> Vec<u8> {
     serde_json::to_vec(submission).unwrap()
-}
-
-/// Runtime code of an ERC-1271 wallet, in EVM assembly:
-/// copy hash, v, r, s from `isValidSignature(bytes32,bytes)` calldata into memory,
-/// `staticcall` the ecrecover precompile, compare with `owner`, return the magic value or `0xffffffff`.
-fn erc1271_wallet_code(owner: Address) -> Bytes {
-    let mut code = hex!(
-        "600435600052"          // mstore(0x00, hash)
-        "60a43560f81c602052"    // mstore(0x20, v)
-        "606435604052"          // mstore(0x40, r)
-        "608435606052"          // mstore(0x60, s)
-        "60206080608060006001" "5afa50" // staticcall(gas, 1, 0, 0x80, 0x80, 0x20)
-        "60805173"              // mload(0x80) == owner
-    )
-    .to_vec();
-    code.extend_from_slice(owner.as_slice());
-    code.extend_from_slice(&hex!(
-        "14605457"                              // jumpi(ok, eq)
-        "63ffffffff60e01b60005260206000f3"      // return 0xffffffff
-        "5b631626ba7e60e01b60005260206000f3"    // ok: return 0x1626ba7e
-    ));
-    code.into()
 }

@@ -536,6 +536,7 @@ async fn a_contract_subject_signs_through_erc1271() {
     let wallet = address!("0x0000000000000000000000000000000000001271");
     let owner = &fixture.devnet.subject;
     fixture
+        .devnet
         .deploy_contract_wallet(wallet, owner.address())
         .await;
     let commitment = commitment();
@@ -645,7 +646,7 @@ async fn odd_erc1271_subjects_are_bad_signatures_and_spoil_no_batch() {
     ))];
     for (_, subject, code) in &subjects {
         if let Some(code) = code {
-            fixture.set_code(*subject, code.clone()).await;
+            fixture.devnet.set_code(*subject, code.clone()).await;
         }
         let other = fixture.session(&ALL_FIELDS).await;
         let mut submission = fixture.submission(&other, &commitment, &ALL_FIELDS);
