@@ -30,6 +30,15 @@ const CONTRACT_SIGNATURE_GAS: u64 = 100_000;
 /// their allowance cannot make the whole call fail.
 const CONTRACT_GAS_PER_CALL: u64 = 15_000_000;
 
+/// The most bytes of creation code a node runs, in `eth_call` too (EIP-3860).
+const MAX_INITCODE_SIZE: usize = 49_152;
+/// The most bytes of code a creation may return (EIP-170): a batch reader's output.
+const MAX_OUTPUT_SIZE: usize = 24_576;
+/// An attestation as the registry returns it: five words.
+const ATTESTATION_SIZE: u32 = 5 * 32;
+/// The longest certifier name read, ABI-encoded; a longer one does not decode.
+const MAX_NAME_SIZE: u32 = 1024;
+
 /// ERC-1271's answer for a valid signature, as an ABI word: `isValidSignature.selector`
 /// (`0x1626ba7e`) followed by 28 zero bytes.
 const ERC1271_MAGIC_WORD: B256 = B256::new([
@@ -137,10 +146,11 @@ impl Chain {
         for query in queries {
             names.entry(query.certifier).or_insert_with(String::new);
         }
-        let registry_read = |data: Vec<u8>| BatchReader::Read {
+        let registry_read = |data: Vec<u8>, max_return: u32| BatchReader::Read {
             target: self.registry,
             // The registry is trusted: its reads may use what the call has left.
             gas: u64::MAX,
+            maxReturn: max_return,
             data: data.into(),
         };
         let attestation_reads: Vec<BatchReader::Read> = queries
@@ -152,6 +162,7 @@ impl Chain {
                         certifier: query.certifier,
                     }
                     .abi_encode(),
+                    ATTESTATION_SIZE,
                 )
             })
             .collect();
@@ -162,6 +173,7 @@ impl Chain {
                     certifier: *certifier,
                 }
                 .abi_encode(),
+                MAX_NAME_SIZE,
             )
         }));
         reads.extend(queries.iter().filter_map(|query| {
@@ -169,6 +181,8 @@ impl Chain {
             Some(BatchReader::Read {
                 target: query.subject,
                 gas: CONTRACT_SIGNATURE_GAS,
+                // The magic word; what follows it does not count, as on chain.
+                maxReturn: 32,
                 data: IERC1271::isValidSignatureCall { hash, signature }
                     .abi_encode()
                     .into(),
@@ -293,32 +307,46 @@ impl Chain {
     }
 
     /// The creation code of a [`BatchReader`] for each part of `reads`: at most the batch
-    /// limit of reads, and subject contracts' gas within [`CONTRACT_GAS_PER_CALL`].
-    /// No reads still make one call, which tells the block number.
+    /// limit of reads, within the sizes nodes take ([`MAX_INITCODE_SIZE`] in,
+    /// [`MAX_OUTPUT_SIZE`] out), and subject contracts' gas within
+    /// [`CONTRACT_GAS_PER_CALL`]. No reads still make one call, which tells the block.
     fn split(&self, reads: Vec<BatchReader::Read>) -> Vec<Bytes> {
+        // The constructor's argument: its offset and the array's length; the output: the
+        // block number, the results' offset and their length.
+        let (empty_input, empty_output) = (BatchReader::BYTECODE.len() + 64, 96);
         let mut parts = vec![Vec::new()];
-        let mut contract_gas = 0;
+        let (mut contract_gas, mut input, mut output) = (0, empty_input, empty_output);
         for read in reads {
             let gas = match read.target == self.registry {
                 true => 0,
                 false => read.gas,
             };
+            // A read: its offset, four head words, the data's length and padded data.
+            let read_input = 6 * 32 + read.data.len().div_ceil(32) * 32;
+            // A result: its offset, two head words, the data's length and padded data.
+            let read_output = 4 * 32 + (read.maxReturn as usize).div_ceil(32) * 32;
             let part = parts.last_mut().filter(|part| {
-                part.len() < self.batch_limit && contract_gas + gas <= CONTRACT_GAS_PER_CALL
+                part.len() < self.batch_limit
+                    && contract_gas + gas <= CONTRACT_GAS_PER_CALL
+                    && input + read_input <= MAX_INITCODE_SIZE
+                    && output + read_output <= MAX_OUTPUT_SIZE
             });
             match part {
                 Some(part) => part.push(read),
                 None => {
-                    contract_gas = 0;
+                    (contract_gas, input, output) = (0, empty_input, empty_output);
                     parts.push(vec![read]);
                 }
             }
             contract_gas += gas;
+            input += read_input;
+            output += read_output;
         }
         parts
             .into_iter()
             .map(|reads| {
                 let arguments = BatchReader::constructorCall { reads }.abi_encode();
+                debug_assert!(BatchReader::BYTECODE.len() + arguments.len() <= MAX_INITCODE_SIZE);
                 [BatchReader::BYTECODE.as_ref(), &arguments].concat().into()
             })
             .collect()

@@ -3,13 +3,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use alloy::sol_types::SolValue;
+use alloy::{
+    primitives::{B256, U256},
+    sol_types::SolValue,
+};
 use axum::{body::Bytes, extract::State, http::StatusCode, routing::post, Router};
 use kyc_contracts::BatchReader;
-use kyc_verifier::{store::SqliteStore, Outcome, Policy, Verifier};
+use kyc_verifier::{store::SqliteStore, Outcome, Policy, Reason, Verifier};
 use serde_json::Value;
 
-use crate::fixtures::{commitment, evidence, sqlite_store, to_json, Fixture};
+use crate::fixtures::{commitment, evidence, resign, sqlite_store, to_json, Fixture};
 
 /// What the node saw of one HTTP request: how many JSON-RPC requests it carried,
 /// and the reads of each `eth_call` of a batch reader.
@@ -178,4 +181,35 @@ async fn a_node_batch_limit_is_kept() {
         .await
         .unwrap_err();
     assert_eq!(error.code(), "rpc_unavailable", "{error}");
+}
+
+#[tokio::test]
+async fn a_large_batch_is_split_to_the_creation_code_size_nodes_run() {
+    let fixture = Fixture::start().await;
+    let session = fixture.session(&["given_name"]).await;
+    let commitment = commitment();
+    // Answers to unknown registrations: the chain is read for each all the same.
+    let answers: Vec<Vec<u8>> = (0..400u64)
+        .map(|index| {
+            let mut submission = fixture.submission(&session, &commitment, &["given_name"]);
+            submission.registration_id = B256::from(U256::from(index + 1));
+            resign(&mut submission, &fixture.devnet.subject);
+            to_json(&submission)
+        })
+        .collect();
+    let node = Node::start(fixture.devnet.anvil.endpoint(), 100).await;
+    let verifier = verifier_through(&node, &fixture).await;
+    node.take();
+    let verdicts = verifier
+        .verify_many(&answers, &Policy::default())
+        .await
+        .unwrap();
+    assert!(verdicts
+        .iter()
+        .all(|verdict| verdict.reasons.contains(&Reason::UnknownRegistration)));
+    let seen = node.take();
+    // 400 attestations and a name, in calls of at most 48 KiB of creation code, in one batch.
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].reads.len() >= 3, "{seen:?}");
+    assert_eq!(seen[0].reads.iter().sum::<usize>(), 401);
 }
