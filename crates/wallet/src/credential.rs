@@ -187,3 +187,80 @@ pub async fn credential_status(
     };
     Ok(status)
 }
+
+/// A credential of the wallet with its status on chain, as `kyc user show` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CredentialEntry {
+    /// The status the chain gives it.
+    pub status: CredentialStatus,
+    /// The certifier.
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    pub certifier: alloy::primitives::Address,
+    /// The certifier's name in the registry; empty for another chain or a removed certifier.
+    pub certifier_name: String,
+    /// The subject.
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    pub subject: alloy::primitives::Address,
+    /// The chain of the registry.
+    pub chain_id: u64,
+    /// The `KycRegistry` address.
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    pub registry: alloy::primitives::Address,
+    /// The attested root.
+    pub root: alloy::primitives::B256,
+    /// The evidence the certifier checked.
+    pub evidence: kyc_core::evidence::Evidence,
+    /// When it was attested.
+    pub issued_at: u64,
+    /// When it expires.
+    pub expires_at: u64,
+    /// The claim keys it holds, in leaf order.
+    pub fields: Vec<String>,
+}
+
+/// Every credential of the wallet, oldest first, with its status read from the chain
+/// `provider` serves (credentials for other chains are [`CredentialStatus::OtherChain`]).
+pub async fn list_credentials(
+    wallet: &Wallet,
+    provider: alloy::providers::DynProvider,
+) -> Result<Vec<CredentialEntry>> {
+    use alloy::providers::Provider;
+    let credentials = wallet.credentials()?;
+    if credentials.is_empty() {
+        return Ok(Vec::new());
+    }
+    let chain_id = provider
+        .get_chain_id()
+        .await
+        .map_err(|e| Error::Rpc(e.to_string()))?;
+    let mut entries = Vec::with_capacity(credentials.len());
+    for credential in credentials {
+        let (status, certifier_name) = if credential.chain_id == chain_id {
+            let registry = RegistryClient::connect(provider.clone(), credential.registry).await?;
+            (
+                credential_status(&credential, &registry).await?,
+                registry.certifier_name(credential.certifier).await?,
+            )
+        } else {
+            (CredentialStatus::OtherChain, String::new())
+        };
+        entries.push(CredentialEntry {
+            status,
+            certifier: credential.certifier,
+            certifier_name,
+            subject: credential.subject,
+            chain_id: credential.chain_id,
+            registry: credential.registry,
+            root: credential.root,
+            evidence: credential.evidence,
+            issued_at: credential.issued_at,
+            expires_at: credential.expires_at,
+            fields: credential
+                .claims
+                .into_iter()
+                .map(|claim| claim.key)
+                .collect(),
+        });
+    }
+    Ok(entries)
+}

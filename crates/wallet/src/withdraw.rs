@@ -102,3 +102,48 @@ pub fn sign_consent_withdrawal(
     withdrawal.signature = sign_digest(signer, withdrawal.signing_hash(chain_id, registry))?.into();
     Ok(withdrawal)
 }
+
+/// A consent withdrawal the service accepted.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ConsentWithdrawn {
+    /// The registration the consent was given under.
+    pub registration_id: B256,
+    /// The service's origin.
+    pub service: String,
+    /// The service's display name.
+    pub name: String,
+    /// When the withdrawal was signed.
+    pub withdrawn_at: u64,
+    /// The service's answer.
+    pub answer: serde_json::Value,
+}
+
+/// Withdraws the consent logged for `registration_id`: signs a `ConsentWithdrawal` at
+/// `signed_at`, posts it to the service, and marks the log once the service accepts.
+pub async fn withdraw_consent(
+    wallet: &crate::Wallet,
+    signer: &PrivateKeySigner,
+    client: &crate::http::ServiceClient,
+    registration_id: B256,
+    signed_at: u64,
+) -> Result<ConsentWithdrawn> {
+    let log = wallet.consent_log();
+    let consent = log.find(registration_id)?;
+    let withdrawal = sign_consent_withdrawal(
+        signer,
+        consent.registration_id,
+        &consent.service,
+        signed_at,
+        consent.chain_id,
+        consent.registry,
+    )?;
+    let answer = client.withdraw_consent(&withdrawal).await?;
+    log.mark_withdrawn(consent.registration_id, signed_at)?;
+    Ok(ConsentWithdrawn {
+        registration_id: consent.registration_id,
+        service: consent.service,
+        name: consent.name,
+        withdrawn_at: signed_at,
+        answer,
+    })
+}

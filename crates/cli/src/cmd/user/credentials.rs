@@ -2,14 +2,17 @@
 
 use std::path::PathBuf;
 
-use alloy::providers::Provider;
+use alloy::primitives::{Address, B256};
 use anyhow::Context;
-use kyc_core::files::{Credential, JsonFile};
+use kyc_core::{
+    evidence::Evidence,
+    files::{Credential, JsonFile},
+};
 use kyc_wallet::{
     chain::RegistryClient,
-    credential::{credential_status, import_credential, CredentialStatus},
+    credential::{import_credential, list_credentials, CredentialEntry},
 };
-use serde_json::json;
+use serde::Serialize;
 
 use super::{print_json, show_time, UserWalletArgs};
 use crate::opts::RpcArgs;
@@ -45,14 +48,14 @@ impl ImportArgs {
             .with_context(|| format!("{name} is refused"))?;
         let certifier_name = registry.certifier_name(credential.certifier).await?;
         if json {
-            print_json(&json!({
-                "imported": credential.root,
-                "subject": credential.subject.to_string(),
-                "certifier": credential.certifier.to_string(),
-                "certifier_name": certifier_name,
-                "evidence": credential.evidence,
-                "expires_at": credential.expires_at,
-            }));
+            print_json(&Imported {
+                imported: credential.root,
+                subject: credential.subject,
+                certifier: credential.certifier,
+                certifier_name: &certifier_name,
+                evidence: credential.evidence,
+                expires_at: credential.expires_at,
+            });
         } else {
             println!(
                 "imported the credential from {certifier_name:?} ({}) for {}",
@@ -80,76 +83,48 @@ pub(crate) struct ShowArgs {
 impl ShowArgs {
     pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
         let wallet = self.wallet.open()?;
-        let credentials = wallet.credentials()?;
-        let provider = self.rpc.provider()?;
-        let chain_id = if credentials.is_empty() {
-            None
-        } else {
-            Some(
-                provider
-                    .get_chain_id()
-                    .await
-                    .with_context(|| format!("cannot reach the chain at {}", self.rpc.rpc_url))?,
-            )
-        };
-        let mut rows = Vec::new();
-        for credential in &credentials {
-            let (status, certifier_name) = if Some(credential.chain_id) == chain_id {
-                let registry =
-                    RegistryClient::connect(provider.clone(), credential.registry).await?;
-                (
-                    credential_status(credential, &registry).await?,
-                    registry.certifier_name(credential.certifier).await?,
-                )
-            } else {
-                (CredentialStatus::OtherChain, String::new())
-            };
-            rows.push((credential, status, certifier_name));
-        }
+        let entries = list_credentials(&wallet, self.rpc.provider()?).await?;
         if json {
-            let list: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|(credential, status, name)| row_json(credential, *status, name))
-                .collect();
-            print_json(&json!({ "credentials": list }));
+            #[derive(Serialize)]
+            struct Listed {
+                credentials: Vec<CredentialEntry>,
+            }
+            print_json(&Listed {
+                credentials: entries,
+            });
             return Ok(());
         }
-        if rows.is_empty() {
+        if entries.is_empty() {
             println!("no credentials in {}", wallet.dir().display());
         }
-        for (credential, status, name) in rows {
-            let fields: Vec<&str> = credential.claims.iter().map(|c| c.key.as_str()).collect();
-            println!("{:<10} {} {name:?}", status.code(), credential.certifier);
-            println!("           subject   {}", credential.subject);
+        for entry in entries {
+            println!(
+                "{:<10} {} {:?}",
+                entry.status, entry.certifier, entry.certifier_name
+            );
+            println!("           subject   {}", entry.subject);
             println!(
                 "           chain     {} registry {}",
-                credential.chain_id, credential.registry
+                entry.chain_id, entry.registry
             );
-            println!("           root      {}", credential.root);
-            println!(
-                "           evidence  {}",
-                credential.evidence.names().join(", ")
-            );
-            println!("           expires   {}", show_time(credential.expires_at));
-            println!("           fields    {}", fields.join(", "));
+            println!("           root      {}", entry.root);
+            println!("           evidence  {}", entry.evidence.names().join(", "));
+            println!("           expires   {}", show_time(entry.expires_at));
+            println!("           fields    {}", entry.fields.join(", "));
         }
         Ok(())
     }
 }
 
-fn row_json(credential: &Credential, status: CredentialStatus, name: &str) -> serde_json::Value {
-    let fields: Vec<&str> = credential.claims.iter().map(|c| c.key.as_str()).collect();
-    json!({
-        "status": status.code(),
-        "certifier": credential.certifier.to_string(),
-        "certifier_name": name,
-        "subject": credential.subject.to_string(),
-        "chain_id": credential.chain_id,
-        "registry": credential.registry.to_string(),
-        "root": credential.root,
-        "evidence": credential.evidence,
-        "issued_at": credential.issued_at,
-        "expires_at": credential.expires_at,
-        "fields": fields,
-    })
+/// What `kyc user import --json` prints.
+#[derive(Serialize)]
+struct Imported<'a> {
+    imported: B256,
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    subject: Address,
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    certifier: Address,
+    certifier_name: &'a str,
+    evidence: Evidence,
+    expires_at: u64,
 }

@@ -1,6 +1,6 @@
 //! `kyc user new`: the wallet's key.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::{print_json, UserWalletArgs};
 
@@ -30,7 +30,16 @@ impl NewArgs {
         };
         let keystore = wallet.keystore_path();
         if json {
-            print_json(&json!({ "address": address.to_string(), "keystore": keystore }));
+            #[derive(Serialize)]
+            struct Created<'a> {
+                #[serde(serialize_with = "kyc_core::hex::serialize")]
+                address: alloy::primitives::Address,
+                keystore: &'a std::path::Path,
+            }
+            print_json(&Created {
+                address,
+                keystore: &keystore,
+            });
         } else {
             println!("address  {address}");
             println!("keystore {}", keystore.display());

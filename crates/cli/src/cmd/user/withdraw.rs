@@ -8,12 +8,13 @@ use alloy::{
 };
 use anyhow::Context;
 use kyc_core::files::JsonFile;
+use kyc_core::text::printable;
 use kyc_wallet::{
     chain::RegistryClient,
     http::ServiceClient,
-    withdraw::{prepare_withdraw, sign_consent_withdrawal},
+    withdraw::{prepare_withdraw, withdraw_consent},
 };
-use serde_json::json;
+use serde::Serialize;
 
 use super::{parse_duration, print_json, show_time, unix_now, UserWalletArgs};
 use crate::opts::RpcArgs;
@@ -79,13 +80,13 @@ impl WithdrawArgs {
             std::fs::write(out, relay.to_json()? + "\n")
                 .with_context(|| format!("cannot write {}", out.display()))?;
             if json {
-                print_json(&json!({
-                    "relay_file": out,
-                    "subject": relay.subject.to_string(),
-                    "certifier": relay.certifier.to_string(),
-                    "nonce": relay.nonce,
-                    "deadline": relay.deadline,
-                }));
+                print_json(&RelayWritten {
+                    relay_file: out,
+                    subject: relay.subject,
+                    certifier: relay.certifier,
+                    nonce: relay.nonce,
+                    deadline: relay.deadline,
+                });
             } else {
                 println!(
                     "wrote the signed withdrawal to {}: valid until {}, relay it with `kyc certifier relay`",
@@ -97,12 +98,12 @@ impl WithdrawArgs {
         }
         let tx_hash = registry.withdraw_by_sig(&relay).await?;
         if json {
-            print_json(&json!({
-                "withdrawn": true,
-                "subject": relay.subject.to_string(),
-                "certifier": relay.certifier.to_string(),
-                "tx_hash": tx_hash,
-            }));
+            print_json(&Withdrawn {
+                withdrawn: true,
+                subject: relay.subject,
+                certifier: relay.certifier,
+                tx_hash,
+            });
         } else {
             println!(
                 "withdrew the attestation of {} by {} in transaction {tx_hash}",
@@ -127,33 +128,50 @@ pub(crate) struct WithdrawConsentArgs {
 impl WithdrawConsentArgs {
     pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
         let wallet = self.wallet.open()?;
-        let log = wallet.consent_log();
-        let consent = log.find(self.registration_id)?;
+        // Refuse an unknown registration before asking for the password.
+        wallet.consent_log().find(self.registration_id)?;
         let signer = self.wallet.signer(&wallet)?;
-        let signed_at = unix_now()?;
-        let withdrawal = sign_consent_withdrawal(
+        let withdrawn = withdraw_consent(
+            &wallet,
             &signer,
-            consent.registration_id,
-            &consent.service,
-            signed_at,
-            consent.chain_id,
-            consent.registry,
-        )?;
-        let answer = ServiceClient::new()?.withdraw_consent(&withdrawal).await?;
-        log.mark_withdrawn(consent.registration_id, signed_at)?;
+            &ServiceClient::new()?,
+            self.registration_id,
+            unix_now()?,
+        )
+        .await?;
         if json {
-            print_json(&json!({
-                "registration_id": consent.registration_id,
-                "service": consent.service,
-                "withdrawn_at": signed_at,
-                "answer": answer,
-            }));
+            print_json(&withdrawn);
         } else {
             println!(
                 "{} ({}) accepted the withdrawal of registration {}",
-                consent.name, consent.service, consent.registration_id
+                printable(&withdrawn.name),
+                printable(&withdrawn.service),
+                withdrawn.registration_id
             );
         }
         Ok(())
     }
+}
+
+/// What `kyc user withdraw --relay-out --json` prints.
+#[derive(Serialize)]
+struct RelayWritten<'a> {
+    relay_file: &'a std::path::Path,
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    subject: Address,
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    certifier: Address,
+    nonce: u64,
+    deadline: u64,
+}
+
+/// What `kyc user withdraw --send --json` prints.
+#[derive(Serialize)]
+struct Withdrawn {
+    withdrawn: bool,
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    subject: Address,
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    certifier: Address,
+    tx_hash: B256,
 }
