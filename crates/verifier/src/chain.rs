@@ -241,6 +241,7 @@ impl Chain {
         let read = BatchReader::Read {
             target: subject,
             gas: CONTRACT_SIGNATURE_GAS,
+            maxReturn: 32,
             data: IERC1271::isValidSignatureCall { hash, signature }
                 .abi_encode()
                 .into(),
