@@ -20,7 +20,7 @@ contract KycRegistryTest is KycRegistryBase {
     bytes32 internal constant ROOT = keccak256("root");
     bytes32 internal constant OTHER_ROOT = keccak256("other root");
 
-    // shared/vectors/eip712.json, made by an independent implementation.
+    // crates/core/tests/vectors/eip712.json, made by an independent implementation.
     uint256 internal constant VECTOR_CHAIN_ID = 31337;
     address internal constant VECTOR_REGISTRY = 0x5FbDB2315678afecb367f032d93F642f64180aa3;
     /// @dev Anvil's first account, whose first deployment lands at VECTOR_REGISTRY.
@@ -957,7 +957,7 @@ contract KycRegistryTest is KycRegistryBase {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Vectors from an independent implementation (shared/vectors/eip712.json)
+    // Vectors from an independent implementation (crates/core/tests/vectors/eip712.json)
     // ------------------------------------------------------------------------------------------
 
     function test_Vector_Digests() public view {

@@ -88,7 +88,7 @@ pub fn unix_now() -> u64 {
 /// A fresh anvil chain with `KycRegistry` deployed and one certifier registered.
 ///
 /// Accounts are anvil's well-known ones: the owner is #0, the subject #1 and the certifier #2,
-/// as in `shared/vectors/eip712.json`.
+/// as in `crates/core/tests/vectors/eip712.json`.
 pub struct Devnet {
     /// The running chain.
     pub anvil: AnvilInstance,

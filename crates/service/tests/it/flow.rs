@@ -301,10 +301,9 @@ async fn disclosed_data_is_deleted_after_the_retention_period() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn the_flow_runs_on_postgresql() {
-    let Some(service) = TestService::start_on_postgres().await else {
-        return;
-    };
+    let service = TestService::start_on_postgres().await;
     let created = service.create_session(&FIELDS).await;
     let (_, verdict) = service
         .submit(&service.submission(&created.uri, &FIELDS))

@@ -135,10 +135,9 @@ async fn concurrent_batches_on_sqlite_approve_exactly_one_per_session() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn concurrent_batches_on_postgres_approve_exactly_one_per_session() {
-    if let Some(fixture) = Fixture::start_postgres().await {
-        race_batches(fixture).await;
-    }
+    race_batches(Fixture::start_postgres().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -147,8 +146,7 @@ async fn concurrent_answers_on_sqlite_approve_exactly_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn concurrent_answers_on_postgres_approve_exactly_one() {
-    if let Some(fixture) = Fixture::start_postgres().await {
-        race(fixture).await;
-    }
+    race(Fixture::start_postgres().await).await;
 }
