@@ -123,6 +123,12 @@ pub enum Error {
     /// JSON that does not parse into the expected file; names the path, not the input.
     #[error("invalid json: {0}")]
     Json(String),
+    /// The system clock is before 1970.
+    #[error("the system clock is before 1970")]
+    Clock,
+    /// A duration is not a number with a unit.
+    #[error("{0} (write durations such as 10d, 36h or 15m)")]
+    Duration(String),
 }
 
 /// `Result` with this crate's [`Error`].

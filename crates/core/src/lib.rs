@@ -13,6 +13,7 @@ pub mod files;
 pub mod hex;
 pub mod signature;
 pub mod text;
+pub mod time;
 pub mod uri;
 
 pub use error::{Error, Result};

@@ -4,10 +4,7 @@
 //! the status with what happens next, kept live by a few lines of inline script
 //! reading the event stream. No external asset is loaded.
 
-use std::{
-    sync::{Arc, LazyLock},
-    time::{Duration, UNIX_EPOCH},
-};
+use std::sync::{Arc, LazyLock};
 
 use axum::{
     extract::{Path, State},
@@ -211,9 +208,7 @@ fn render(record: &SessionRecord, svg: &str, status: &StatusEvent) -> String {
         .find(|(shown, _)| *shown == status.status)
         .map_or("", |(_, text)| text);
     // 2026-11-30T14:32:00Z as 2026-11-30 14:32 UTC.
-    let expires =
-        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(session.expires_at))
-            .to_string();
+    let expires = kyc_core::time::format_time(session.expires_at);
     let expires = format!("{} {} UTC", &expires[..10], &expires[11..16]);
     // The SVG document's XML declaration has no place inside HTML.
     let svg = svg.find("<svg").map_or(svg, |start| &svg[start..]);

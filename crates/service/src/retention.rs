@@ -28,7 +28,7 @@ pub(crate) async fn run(state: Arc<AppState>) {
             Ok(0) => {}
             Ok(registrations) => info!(
                 registrations,
-                retention = %humantime::format_duration(retention),
+                retention = %kyc_core::time::format_duration(retention),
                 "retention: disclosed claims deleted"
             ),
             Err(err) => warn!(%err, "retention: cannot delete old disclosed claims"),

@@ -9,7 +9,6 @@ pub use people::Person;
 use std::{
     path::PathBuf,
     sync::atomic::{AtomicU64, Ordering},
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use alloy::{
@@ -79,10 +78,7 @@ pub fn sign(signer: &PrivateKeySigner, digest: B256) -> Bytes {
 
 /// Seconds since 1970 by the system clock.
 pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    kyc_core::time::unix_now().unwrap()
 }
 
 /// A fresh anvil chain with `KycRegistry` deployed and one certifier registered.

@@ -2,8 +2,6 @@
 //! status, as the events of signed webhooks. An event names addresses, roots,
 //! registration IDs, blocks and transactions, never a claim value.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
@@ -99,10 +97,9 @@ pub struct Event {
 impl Event {
     /// An event recorded at `at` (Unix seconds).
     pub fn new(kind: EventType, data: EventData, at: u64) -> Self {
-        let time = UNIX_EPOCH + Duration::from_secs(at);
         Self {
             kind,
-            timestamp: humantime::format_rfc3339_seconds(time).to_string(),
+            timestamp: kyc_core::time::format_time(at),
             data,
         }
     }

@@ -94,7 +94,7 @@ impl Policy {
         let max_attestation_age = file
             .max_attestation_age
             .map(|text| {
-                humantime::parse_duration(&text)
+                kyc_core::time::parse_duration(&text)
                     .map_err(|e| Error::Policy(format!("max_attestation_age: {text:?}: {e}")))
             })
             .transpose()?;

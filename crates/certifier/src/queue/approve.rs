@@ -398,7 +398,7 @@ impl<F: FnMut(&RequestOutcome)> QueueJournal<'_, F> {
 
 impl<F: FnMut(&RequestOutcome)> Journal<i64> for QueueJournal<'_, F> {
     async fn record(&mut self, id: &i64, outcome: Outcome) -> Result<()> {
-        let now = i64_of(unix_now(), "time")?;
+        let now = i64_of(unix_now()?, "time")?;
         let settled = match outcome {
             Outcome::Attested(attested) => {
                 let credential = attested.credential;

@@ -12,13 +12,14 @@ use std::{
     fmt,
     path::{Path, PathBuf},
     str::FromStr,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use alloy::primitives::{Address, Bytes, B256};
 use kyc_core::{
     evidence::Evidence,
     files::{FormatVersion, Request},
+    time::{format_duration, unix_now},
 };
 use serde::Serialize;
 use sqlx::{
@@ -250,7 +251,7 @@ impl Queue {
     /// data of requests decided longer ago than the retention, and flushes the
     /// write-ahead log so that no copy of deleted data stays behind.
     pub async fn maintain(&self, policy: &QueuePolicy) -> Result<Maintenance> {
-        let now = unix_now();
+        let now = unix_now()?;
         let max_pending = secs(policy.max_pending)?;
         let timed_out = sqlx::query(
             "UPDATE requests SET status = 'timed_out', decided_at = ?1,
@@ -261,7 +262,7 @@ impl Queue {
         )
         .bind(i64_of(now, "time")?)
         .bind(max_pending)
-        .bind(humanize(policy.max_pending))
+        .bind(format_duration(policy.max_pending))
         .execute(&self.pool)
         .await?
         .rows_affected();
@@ -323,7 +324,7 @@ impl Queue {
         .bind(identity.as_ref().map(|identity| identity.issued.clone()))
         .bind(identity.map(|identity| identity.number))
         .bind(sealed)
-        .bind(i64_of(unix_now(), "time")?)
+        .bind(i64_of(unix_now()?, "time")?)
         .execute(&self.pool)
         .await?
         .last_insert_rowid();
@@ -408,7 +409,7 @@ impl Queue {
             "UPDATE requests SET status = 'rejected', reason = ?, decided_at = ? WHERE id = ?",
         )
         .bind(reason)
-        .bind(i64_of(unix_now(), "time")?)
+        .bind(i64_of(unix_now()?, "time")?)
         .bind(id)
         .execute(&self.pool)
         .await?;
@@ -566,28 +567,12 @@ fn restrict_to_owner(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The seconds since the Unix epoch.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
-
 fn i64_of(value: u64, field: &'static str) -> Result<i64> {
     i64::try_from(value).map_err(|_| Error::OutOfRange { field })
 }
 
 fn secs(duration: Duration) -> Result<i64> {
     i64_of(duration.as_secs(), "duration")
-}
-
-fn humanize(duration: Duration) -> String {
-    let secs = duration.as_secs();
-    match secs {
-        s if s % 86_400 == 0 && s > 0 => format!("{} days", s / 86_400),
-        s if s % 3600 == 0 && s > 0 => format!("{} hours", s / 3600),
-        s => format!("{s} seconds"),
-    }
 }
 
 fn entry_of(row: &SqliteRow) -> Result<Entry> {

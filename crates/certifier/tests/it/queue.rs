@@ -237,10 +237,7 @@ async fn requests_time_out_by_waiting_or_by_deadline() {
     assert_eq!(queue.maintain(&short).await.unwrap().timed_out, 1);
     let entry = queue.entry(waited).await.unwrap();
     assert_eq!(entry.status, RequestStatus::TimedOut);
-    assert_eq!(
-        entry.reason.as_deref(),
-        Some("pending longer than 1 seconds")
-    );
+    assert_eq!(entry.reason.as_deref(), Some("pending longer than 1s"));
 
     // The chain's clock passes the deadline before approval: timed out, nothing sent.
     let late = enqueue_someone(&queue, &fixture, &person("Sato", "TK2")).await;

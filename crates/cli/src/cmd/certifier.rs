@@ -90,7 +90,7 @@ struct ChainArgs {
     confirmations: u64,
 
     /// How long to wait for a transaction to be mined and confirmed.
-    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration, help_heading = "Transactions")]
+    #[arg(long, default_value = "5m", value_parser = kyc_core::time::parse_duration, help_heading = "Transactions")]
     tx_timeout: Duration,
 }
 
@@ -128,7 +128,7 @@ struct BatchArgs {
     evidence: Evidence,
 
     /// How long the attestations last, such as 365d.
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = kyc_core::time::parse_duration)]
     valid_for: Duration,
 
     /// Where credentials are written, one file per subject.

@@ -284,9 +284,7 @@ fn consent_unchecked(
     code: &RegistrationUri,
     fields: &[String],
 ) -> anyhow::Result<Submission> {
-    let signed_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
+    let signed_at = kyc_core::time::unix_now()?;
     Ok(build_submission(
         person, credential, code, fields, signed_at,
     )?)

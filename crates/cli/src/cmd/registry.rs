@@ -1,8 +1,6 @@
 //! `kyc registry`: the registry owner's commands (deploy, add and remove certifiers) and
 //! what the registry holds about a subject.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use alloy::primitives::Address;
 use clap::Subcommand;
 use kyc_certifier::{
@@ -229,8 +227,5 @@ fn time(unix: u64) -> String {
     if unix == 0 {
         return "-".to_owned();
     }
-    format!(
-        "{} ({unix})",
-        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix))
-    )
+    format!("{} ({unix})", kyc_core::time::format_time(unix))
 }

@@ -144,7 +144,7 @@ struct SessionNewArgs {
     name: Option<String>,
 
     /// How long the code stays valid, such as 10m or 1h.
-    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "10m", value_parser = kyc_core::time::parse_duration)]
     ttl: Duration,
 
     /// Draw the QR code: terminal (Unicode blocks), svg or png.

@@ -1,11 +1,7 @@
 //! `kyc user`: the person's wallet: keys, attestation requests, credentials, consent
 //! to services and withdrawal.
 
-use std::{
-    io::IsTerminal,
-    path::PathBuf,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{io::IsTerminal, path::PathBuf};
 
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context};
@@ -136,24 +132,7 @@ impl UserWalletArgs {
     }
 }
 
-/// The system clock in Unix seconds.
-pub(crate) fn unix_now() -> anyhow::Result<u64> {
-    Ok(SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("the system clock is before 1970")?
-        .as_secs())
-}
-
-/// Reads a duration such as `10d`, `36h` or `15m`.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text)
-        .map_err(|e| format!("{e} (write durations such as 10d, 36h or 15m)"))
-}
-
-/// A Unix time for people: `2025-01-31T12:00:00Z`.
-pub(crate) fn show_time(unix: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix)).to_string()
-}
+pub(crate) use kyc_core::time::{format_time as show_time, parse_duration, unix_now};
 
 /// Prints a value as JSON on one line.
 pub(crate) fn print_json(value: &impl serde::Serialize) {

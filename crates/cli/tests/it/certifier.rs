@@ -595,7 +595,7 @@ async fn a_request_waiting_too_long_times_out() {
     assert!(stdout(&listed).contains("timed_out"), "{}", stdout(&listed));
     let entry = &net.list()[0];
     assert_eq!(entry["status"], "timed_out");
-    assert_eq!(entry["reason"], "pending longer than 1 seconds");
+    assert_eq!(entry["reason"], "pending longer than 1s");
     let approved = net
         .kyc()
         .args(["certifier", "queue", "approve", "1"])

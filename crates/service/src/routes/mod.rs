@@ -1,8 +1,6 @@
 //! The JSON routes: the backend's sessions, the wallets' submissions and
 //! withdrawals, the page's event stream, and the health check.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use alloy_primitives::B256;
 use axum::{body::Bytes, extract::rejection::BytesRejection, http::StatusCode};
 
@@ -47,7 +45,5 @@ pub(crate) fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem
 
 /// Seconds since 1970 by the system clock (0 for a clock set before 1970).
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
+    kyc_core::time::unix_now().unwrap_or_default()
 }

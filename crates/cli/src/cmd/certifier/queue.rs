@@ -1,9 +1,6 @@
 //! `kyc certifier queue`: the intake queue of checked requests with sealed personal data.
 
-use std::{
-    path::PathBuf,
-    time::{Duration, UNIX_EPOCH},
-};
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::bail;
 use clap::Subcommand;
@@ -42,11 +39,11 @@ pub(super) struct QueueArgs {
     queue_key: Option<PathBuf>,
 
     /// How long the personal data of a decided or timed-out request is kept.
-    #[arg(long, env = "KYC_RETENTION", default_value = "72h", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "KYC_RETENTION", default_value = "72h", value_parser = kyc_core::time::parse_duration, global = true)]
     retention: Duration,
 
     /// How long a request may wait for a decision.
-    #[arg(long, env = "KYC_MAX_PENDING", default_value = "10d", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "KYC_MAX_PENDING", default_value = "10d", value_parser = kyc_core::time::parse_duration, global = true)]
     max_pending: Duration,
 }
 
@@ -182,8 +179,7 @@ async fn list(queue: &Queue, status: Option<ListFilter>, json: bool) -> anyhow::
             (None, Some(reason)) => reason.clone(),
             (None, None) => String::new(),
         };
-        let received =
-            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(entry.received_at));
+        let received = kyc_core::time::format_time(entry.received_at);
         println!(
             "#{:<5} {:<9} {} {} received {received} data {data:<7} {detail}",
             entry.id, entry.status, entry.subject, entry.root,

@@ -49,7 +49,7 @@ pub(super) struct ServeArgs {
     token_file: Option<PathBuf>,
 
     /// How long disclosed personal data is kept after the verdict, such as 30d or 12h.
-    #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "30d", value_parser = kyc_core::time::parse_duration)]
     retention: Duration,
 
     /// Count clients by the last X-Forwarded-For address for the rate limit, when a
@@ -67,7 +67,7 @@ pub(super) struct ServeArgs {
     webhook_secret_file: Option<PathBuf>,
 
     /// How long one webhook attempt may take, such as 10s.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = kyc_core::time::parse_duration)]
     webhook_timeout: Duration,
 
     #[command(flatten)]

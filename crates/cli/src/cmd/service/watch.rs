@@ -23,7 +23,7 @@ pub(super) struct WatchArgs {
     follow: bool,
 
     /// How long between two passes with --follow, such as 2s.
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "2s", value_parser = kyc_core::time::parse_duration)]
     every: Duration,
 
     /// How many blocks each pass reads again, to correct reorganisations.
