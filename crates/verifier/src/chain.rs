@@ -178,15 +178,7 @@ impl Chain {
         }));
         reads.extend(queries.iter().filter_map(|query| {
             let (hash, signature) = query.contract_signature.clone()?;
-            Some(BatchReader::Read {
-                target: query.subject,
-                gas: CONTRACT_SIGNATURE_GAS,
-                // The magic word; what follows it does not count, as on chain.
-                maxReturn: 32,
-                data: IERC1271::isValidSignatureCall { hash, signature }
-                    .abi_encode()
-                    .into(),
-            })
+            Some(contract_signature_read(query.subject, hash, signature))
         }));
         let (block, results) = self.read_all(reads, BlockId::latest()).await?;
         let mut results = results.into_iter();
@@ -238,14 +230,7 @@ impl Chain {
         hash: B256,
         signature: Bytes,
     ) -> Result<bool> {
-        let read = BatchReader::Read {
-            target: subject,
-            gas: CONTRACT_SIGNATURE_GAS,
-            maxReturn: 32,
-            data: IERC1271::isValidSignatureCall { hash, signature }
-                .abi_encode()
-                .into(),
-        };
+        let read = contract_signature_read(subject, hash, signature);
         let (_, results) = self.read_all(vec![read], BlockId::latest()).await?;
         let result = results.into_iter().next().ok_or_else(missing_answer)?;
         Ok(contract_answer(result))
@@ -391,6 +376,20 @@ impl Chain {
             });
         }
         Ok(result.data)
+    }
+}
+
+/// The read that puts `signature` for `hash` to the contract at `subject` (ERC-1271),
+/// with a bounded gas allowance, keeping the answer's first word (what follows it does
+/// not count, as on chain).
+fn contract_signature_read(subject: Address, hash: B256, signature: Bytes) -> BatchReader::Read {
+    BatchReader::Read {
+        target: subject,
+        gas: CONTRACT_SIGNATURE_GAS,
+        maxReturn: 32,
+        data: IERC1271::isValidSignatureCall { hash, signature }
+            .abi_encode()
+            .into(),
     }
 }
 
