@@ -26,6 +26,9 @@ pub enum Error {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The SQLite database file could not be created or made owner-only.
+    #[error("database file: {0}")]
+    DatabaseFile(#[from] std::io::Error),
     /// The database schema could not be brought up to date.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -75,7 +78,10 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Rpc(_) | Self::NoRegistry { .. } => "rpc_unavailable",
-            Self::Database(_) | Self::Migration(_) | Self::CorruptRow { .. } => "store_unavailable",
+            Self::Database(_)
+            | Self::DatabaseFile(_)
+            | Self::Migration(_)
+            | Self::CorruptRow { .. } => "store_unavailable",
             Self::Session(_) | Self::SessionTtl => "invalid_session",
             Self::Policy(_) => "invalid_policy",
             Self::UnsupportedDatabase(_) | Self::PostgresDisabled(_) => "invalid_database_url",

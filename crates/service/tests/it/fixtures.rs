@@ -114,6 +114,11 @@ impl TestService {
             .unwrap()
     }
 
+    /// The SQLite database file, when the service runs on one.
+    pub(crate) fn database(&self) -> Option<std::path::PathBuf> {
+        Some(self._dir.as_ref()?.path().join("kyc-service.db"))
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1,6 +1,8 @@
 //! Consent withdrawals: only the session's subject may ask, and then the disclosed
 //! data is deleted while the verdict stays.
 
+use std::{os::unix::fs::PermissionsExt, path::Path};
+
 use alloy::primitives::address;
 use kyc_core::evidence::Evidence;
 use kyc_wallet::{http::ServiceClient, withdraw::sign_consent_withdrawal};
@@ -165,4 +167,68 @@ async fn a_contract_wallet_subject_withdraws_consent_through_erc1271() {
     let shown = service.session(id).await;
     assert_eq!(shown["status"], "withdrawn");
     assert_eq!(shown["verdict"]["claims"], json!([]));
+}
+
+/// The bytes of a database file and its `-wal` and `-shm` files, with their modes.
+fn database_files(database: &Path) -> Vec<(String, Vec<u8>, u32)> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let path = format!("{}{suffix}", database.display());
+            let bytes = std::fs::read(&path).ok()?;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            Some((path, bytes, mode))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn nothing_of_withdrawn_claims_remains_in_the_database_files() {
+    let service = TestService::start().await;
+    let database = service.database().unwrap();
+    let created = service.create_session(&FIELDS).await;
+    let (_, verdict) = service
+        .submit(&service.submission(&created.uri, &FIELDS))
+        .await;
+    assert_eq!(verdict["outcome"], "approved");
+    // Every disclosed value, and every salt raw and in hex.
+    let needles: Vec<Vec<u8>> = service
+        .credential
+        .claims
+        .iter()
+        .filter(|claim| FIELDS.contains(&claim.key.as_str()))
+        .flat_map(|claim| {
+            [
+                claim.value.as_bytes().to_vec(),
+                claim.salt.to_vec(),
+                alloy::hex::encode(claim.salt).into_bytes(),
+            ]
+        })
+        .collect();
+    let found = |files: &[(String, Vec<u8>, u32)], needle: &[u8]| {
+        files
+            .iter()
+            .any(|(_, bytes, _)| bytes.windows(needle.len()).any(|window| window == needle))
+    };
+    let before = database_files(&database);
+    assert!(found(&before, b"Yamada"), "the test sees the stored claims");
+
+    let subject = service.devnet.subject.address();
+    let withdrawal = service.withdrawal(created.registration_id, &service.devnet.subject, subject);
+    let path = format!("/v1/sessions/{}/withdrawal", created.registration_id);
+    let (status, _) = service.post(&path, None, withdrawal.to_string()).await;
+    assert_eq!(status, 200);
+
+    let after = database_files(&database);
+    assert_eq!(after.len(), 3, "the database, its -wal and -shm files");
+    for (path, _, mode) in &after {
+        assert_eq!(*mode, 0o600, "{path} is owner-only");
+    }
+    for needle in &needles {
+        assert!(
+            !found(&after, needle),
+            "a withdrawn value or salt is still on disk: {}",
+            String::from_utf8_lossy(needle)
+        );
+    }
 }

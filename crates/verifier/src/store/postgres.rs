@@ -46,6 +46,12 @@ impl PostgresStore {
 const WATCHER_LOCK_KEY: i64 = 0x6b79_635f_7761_7463;
 
 impl PostgresStore {
+    /// After claims were deleted: nothing more the store can do on PostgreSQL (dead
+    /// tuples go with the server's vacuum).
+    async fn wipe_deleted(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Takes the session-level advisory lock of the watcher on a connection taken out
     /// of the pool: held while that connection lives, released when it closes.
     async fn try_lock_watcher(&self) -> Result<Option<super::WatcherLock>> {

@@ -306,6 +306,7 @@ macro_rules! impl_store {
                     .bind(registration_id.to_string())
                     .execute(&self.pool)
                     .await?;
+                self.wipe_deleted().await?;
                 Ok(done.rows_affected() > 0)
             }
 
@@ -336,6 +337,7 @@ macro_rules! impl_store {
                         Self::insert_event(&mut tx, &event).await?;
                     }
                     tx.commit().await?;
+                    self.wipe_deleted().await?;
                     return Ok(true);
                 }
                 let done = sqlx::query(rows::WITHDRAW_CONSENT)
@@ -344,6 +346,7 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                self.wipe_deleted().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -356,6 +359,9 @@ macro_rules! impl_store {
                     .bind(rows::to_i64(cutoff))
                     .execute(&self.pool)
                     .await?;
+                if done.rows_affected() > 0 {
+                    self.wipe_deleted().await?;
+                }
                 Ok(done.rows_affected())
             }
         }

@@ -1,6 +1,6 @@
 //! The embedded store: one SQLite file, created if missing.
 
-use std::{str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
@@ -42,9 +42,14 @@ impl SqliteStore {
             .create_if_missing(true)
             // Readers do not block the writer; a writer waits for another rather than failing.
             .journal_mode(SqliteJournalMode::Wal)
+            // Deleted content is overwritten with zeros, not left in free space.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         // Each connection to an in-memory database has a database of its own: keep one, for good.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            owner_only(options.get_filename())?;
+        }
         let pool = match in_memory {
             true => SqlitePoolOptions::new()
                 .max_connections(1)
@@ -60,7 +65,35 @@ impl SqliteStore {
     }
 }
 
+/// Creates the database file owner-only (0600) if missing, and makes an existing one so;
+/// SQLite gives its `-wal` and `-shm` files the database file's mode.
+fn owner_only(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl SqliteStore {
+    /// After claims were deleted: moves the write-ahead log into the database file and
+    /// empties it, so the deleted values (overwritten there by `secure_delete`) are left
+    /// in neither.
+    async fn wipe_deleted(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// A SQLite file serves one machine: its watcher needs no lock beyond the process.
     async fn try_lock_watcher(&self) -> Result<Option<super::WatcherLock>> {
         Ok(Some(super::WatcherLock::local()))
