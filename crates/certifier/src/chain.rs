@@ -30,7 +30,7 @@ pub struct PairState {
 }
 
 /// A mined and confirmed transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Confirmed {
     /// The transaction.
     pub tx_hash: B256,

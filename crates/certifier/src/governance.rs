@@ -40,16 +40,20 @@ pub async fn remove_certifier(chain: &Chain, certifier: Address) -> Result<Confi
     chain.transact(call, "removing the certifier").await
 }
 
-/// One certifier's attestation of a subject, as the registry holds it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One certifier's attestation of a subject, as the registry holds it. In JSON the
+/// attestation's fields stand beside the certifier's, and the name is `name`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CertifierAttestation {
     /// The certifier.
+    #[serde(with = "kyc_core::hex")]
     pub certifier: Address,
     /// Its display name; empty once removed.
+    #[serde(rename = "name")]
     pub certifier_name: String,
     /// Whether it is a current certifier.
     pub current: bool,
     /// The attestation (status `none` and a zero root when none).
+    #[serde(flatten)]
     pub attestation: Attestation,
     /// The pair's next nonce.
     pub nonce: u64,

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod cmd;
 mod devnet;
 mod opts;
+mod output;
 
 /// KYC Anchor: identity checks anchored on Ethereum, with no personal data on chain.
 #[derive(Debug, Parser)]

@@ -370,10 +370,13 @@ fn check_root(stated: B256, computed: B256) -> Result<()> {
     Ok(())
 }
 
-/// Which file a JSON text holds, as told by [`root_of_json`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which file a JSON text holds, as told by [`root_of_json`]; in JSON `claims`,
+/// `request` or `credential`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FileKind {
     /// A JSON array of `{key, value, salt}`.
+    #[serde(rename = "claims")]
     ClaimList,
     /// A [`Request`].
     Request,

@@ -2,8 +2,19 @@
 
 use std::path::PathBuf;
 
+use alloy::primitives::B256;
 use anyhow::Context;
 use kyc_core::files::{root_of_json, FileKind};
+use serde::Serialize;
+
+use crate::output::print_json;
+
+/// What `--json` prints.
+#[derive(Serialize)]
+struct Hashed {
+    kind: FileKind,
+    root: B256,
+}
 
 /// Print the Merkle root of a claim list (`[{key,value,salt}]`), a request or a credential.
 ///
@@ -33,12 +44,7 @@ impl Args {
         };
         let (kind, root) = root_of_json(&text).with_context(|| format!("{name} is not valid"))?;
         if json {
-            let kind = match kind {
-                FileKind::ClaimList => "claims",
-                FileKind::Request => "request",
-                FileKind::Credential => "credential",
-            };
-            println!("{}", serde_json::json!({ "kind": kind, "root": root }));
+            print_json(&Hashed { kind, root })?;
         } else {
             println!("{root}");
         }

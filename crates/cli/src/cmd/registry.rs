@@ -4,14 +4,54 @@
 use alloy::primitives::Address;
 use clap::Subcommand;
 use kyc_certifier::{
+    chain::Confirmed,
     governance::{
         add_certifier, attestations_of, deploy_registry, remove_certifier, CertifierAttestation,
     },
     Chain,
 };
-use serde_json::json;
+use serde::Serialize;
 
-use crate::opts::{RegistryArgs, RpcArgs, WalletArgs};
+use crate::{
+    opts::{RegistryArgs, RpcArgs, WalletArgs},
+    output::print_json,
+};
+
+/// `deploy --json`.
+#[derive(Serialize)]
+struct Deployed {
+    #[serde(with = "kyc_core::hex")]
+    registry: Address,
+    #[serde(with = "kyc_core::hex")]
+    owner: Address,
+}
+
+/// `add-certifier --json`.
+#[derive(Serialize)]
+struct Added<'a> {
+    #[serde(with = "kyc_core::hex")]
+    added: Address,
+    name: &'a str,
+    #[serde(flatten)]
+    confirmed: Confirmed,
+}
+
+/// `remove-certifier --json`.
+#[derive(Serialize)]
+struct Removed {
+    #[serde(with = "kyc_core::hex")]
+    removed: Address,
+    #[serde(flatten)]
+    confirmed: Confirmed,
+}
+
+/// `show --json`.
+#[derive(Serialize)]
+struct Shown<'a> {
+    #[serde(with = "kyc_core::hex")]
+    subject: Address,
+    attestations: &'a [CertifierAttestation],
+}
 
 /// The registry: deploy it, govern its certifiers, show a subject's attestations.
 #[derive(Debug, clap::Args)]
@@ -60,10 +100,7 @@ impl DeployArgs {
         let provider = self.rpc.signing_provider(signer)?;
         let registry = deploy_registry(&provider, owner).await?;
         if json {
-            println!(
-                "{}",
-                json!({ "registry": registry.to_checksum(None), "owner": owner.to_checksum(None) })
-            );
+            print_json(&Deployed { registry, owner })?;
         } else {
             println!("{registry}");
         }
@@ -101,15 +138,11 @@ impl AddArgs {
         let chain = connect(&self.registry, &self.wallet).await?;
         let confirmed = add_certifier(&chain, self.certifier, &self.name).await?;
         if json {
-            println!(
-                "{}",
-                json!({
-                    "added": self.certifier.to_checksum(None),
-                    "name": self.name,
-                    "tx_hash": confirmed.tx_hash,
-                    "block_number": confirmed.block_number,
-                })
-            );
+            print_json(&Added {
+                added: self.certifier,
+                name: &self.name,
+                confirmed,
+            })?;
         } else {
             println!(
                 "added certifier {} ({}) in transaction {}",
@@ -138,14 +171,10 @@ impl RemoveArgs {
         let chain = connect(&self.registry, &self.wallet).await?;
         let confirmed = remove_certifier(&chain, self.certifier).await?;
         if json {
-            println!(
-                "{}",
-                json!({
-                    "removed": self.certifier.to_checksum(None),
-                    "tx_hash": confirmed.tx_hash,
-                    "block_number": confirmed.block_number,
-                })
-            );
+            print_json(&Removed {
+                removed: self.certifier,
+                confirmed,
+            })?;
         } else {
             println!(
                 "removed certifier {} in transaction {}",
@@ -177,12 +206,10 @@ impl ShowArgs {
         let chain = Chain::connect(provider, self.registry.registry, Address::ZERO).await?;
         let found = attestations_of(&chain, self.subject, self.certifier).await?;
         if json {
-            let attestations: Vec<_> = found.iter().map(attestation_json).collect();
-            println!(
-                "{}",
-                json!({ "subject": self.subject.to_checksum(None), "attestations": attestations })
-            );
-            return Ok(());
+            return print_json(&Shown {
+                subject: self.subject,
+                attestations: &found,
+            });
         }
         if found.is_empty() {
             println!("no attestations of {}", self.subject);
@@ -206,21 +233,6 @@ impl ShowArgs {
         }
         Ok(())
     }
-}
-
-fn attestation_json(one: &CertifierAttestation) -> serde_json::Value {
-    json!({
-        "certifier": one.certifier.to_checksum(None),
-        "name": one.certifier_name,
-        "current": one.current,
-        "root": one.attestation.root,
-        "status": one.attestation.status,
-        "evidence": one.attestation.evidence,
-        "issued_at": one.attestation.issued_at,
-        "expires_at": one.attestation.expires_at,
-        "nonce": one.nonce,
-        "verified": one.verified,
-    })
 }
 
 fn time(unix: u64) -> String {

@@ -7,10 +7,29 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use kyc_verifier::{
     qr::{self, QrFormat},
-    AnyStore, Outcome, Policy, SessionRequest, Verdict, Verifier, DEFAULT_BATCH_LIMIT,
+    AnyStore, Outcome, Policy, Session, SessionRequest, Verdict, Verifier, DEFAULT_BATCH_LIMIT,
 };
+use serde::Serialize;
 
-use crate::opts::RegistryArgs;
+use crate::{opts::RegistryArgs, output::print_json};
+
+/// `session new --json`: the session (registry EIP-55), its check code, URI and QR file.
+#[derive(Serialize)]
+struct Opened<'a> {
+    #[serde(flatten)]
+    session: &'a Session,
+    check_code: String,
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qr: Option<QrFile<'a>>,
+}
+
+/// Where `--qr FORMAT --out FILE` drew the code.
+#[derive(Serialize)]
+struct QrFile<'a> {
+    format: String,
+    file: &'a PathBuf,
+}
 
 mod serve;
 mod watch;
@@ -186,30 +205,24 @@ impl SessionNewArgs {
             std::fs::write(path, drawing)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
+        let check_code = kyc_core::check_code::check_code(&session.registration_id);
         if json {
-            let mut output = serde_json::json!({
-                "registration_id": session.registration_id,
-                "check_code": kyc_core::check_code::check_code(&session.registration_id),
-                "uri": uri,
-                "service": session.service,
-                "name": session.name,
-                "callback": session.callback,
-                "fields": session.fields,
-                "chain_id": session.chain_id,
-                "registry": session.registry,
-                "expires_at": session.expires_at,
+            let qr = match (&self.out, self.qr) {
+                (Some(file), Some(format)) => Some(QrFile {
+                    format: format.to_string(),
+                    file,
+                }),
+                _ => None,
+            };
+            return print_json(&Opened {
+                session: &session,
+                check_code,
+                uri,
+                qr,
             });
-            if let (Some(path), Some(format)) = (&self.out, self.qr) {
-                output["qr"] = serde_json::json!({ "format": format.to_string(), "file": path });
-            }
-            println!("{}", serde_json::to_string_pretty(&output)?);
-            return Ok(());
         }
         println!("{uri}");
-        println!(
-            "check code {}",
-            kyc_core::check_code::check_code(&session.registration_id)
-        );
+        println!("check code {check_code}");
         match (&self.out, drawing) {
             (Some(path), Some(_)) => println!("qr code: {}", path.display()),
             (None, Some(drawing)) => println!("{}", String::from_utf8_lossy(&drawing)),

@@ -156,6 +156,7 @@ async fn session_new_writes_a_png_qr_code_that_decodes_to_the_uri() {
     assert!(output.status.success(), "{}", stderr(&output));
     let printed = json(&output);
     assert_eq!(printed["qr"]["format"], "png");
+    assert_eq!(printed["registry"], bank.devnet.registry.to_checksum(None));
     assert_eq!(printed["callback"], "https://bank.example/kyc/answer");
 
     let image = image::open(&png).unwrap().to_luma8();

@@ -1,0 +1,10 @@
+//! `--json`: one JSON document on one line per command (JSON lines for a stream), always
+//! serialised from data, never built by hand.
+
+use serde::Serialize;
+
+/// Prints `value` as one line of JSON.
+pub(crate) fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
