@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use alloy::{
-    network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
     primitives::Address,
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::DynProvider,
     signers::local::PrivateKeySigner,
 };
 use anyhow::Context;
@@ -89,8 +88,5 @@ fn anvil_path() -> PathBuf {
 }
 
 fn provider(anvil: &AnvilInstance, signer: PrivateKeySigner) -> DynProvider {
-    ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(anvil.endpoint_url())
-        .erased()
+    crate::opts::connect(anvil.endpoint_url(), Some(signer))
 }

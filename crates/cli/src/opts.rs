@@ -59,10 +59,7 @@ impl WalletArgs {
     /// The signer these options name.
     pub(crate) fn signer(&self) -> anyhow::Result<PrivateKeySigner> {
         if let Some(key) = &self.private_key {
-            return key
-                .trim()
-                .parse()
-                .map_err(|_| anyhow::anyhow!("--private-key is not a 32-byte hex private key"));
+            return parse_private_key(key);
         }
         let Some(keystore) = &self.keystore else {
             bail!(
@@ -78,6 +75,26 @@ impl WalletArgs {
     }
 }
 
+/// Reads `--private-key`: 32 bytes of hex.
+pub(crate) fn parse_private_key(key: &str) -> anyhow::Result<PrivateKeySigner> {
+    key.trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--private-key is not a 32-byte hex private key"))
+}
+
+/// The one way the CLI connects to a chain: a provider for `url` that signs transactions
+/// with `signer` when one is given.
+pub(crate) fn connect(url: Url, signer: Option<PrivateKeySigner>) -> DynProvider {
+    let builder = ProviderBuilder::new();
+    match signer {
+        Some(signer) => builder
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(url)
+            .erased(),
+        None => builder.connect_http(url).erased(),
+    }
+}
+
 /// Reads the first line of a password file, without its line ending.
 pub(crate) fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
@@ -88,17 +105,12 @@ pub(crate) fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
 impl RpcArgs {
     /// A read-only provider for the endpoint.
     pub(crate) fn provider(&self) -> anyhow::Result<DynProvider> {
-        let url = self.url()?;
-        Ok(ProviderBuilder::new().connect_http(url).erased())
+        Ok(connect(self.url()?, None))
     }
 
     /// A provider that signs transactions with `signer`.
     pub(crate) fn signing_provider(&self, signer: PrivateKeySigner) -> anyhow::Result<DynProvider> {
-        let url = self.url()?;
-        Ok(ProviderBuilder::new()
-            .wallet(EthereumWallet::from(signer))
-            .connect_http(url)
-            .erased())
+        Ok(connect(self.url()?, Some(signer)))
     }
 
     fn url(&self) -> anyhow::Result<Url> {

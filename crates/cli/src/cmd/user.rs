@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use kyc_wallet::Wallet;
 
-use crate::opts::read_password;
+use crate::opts::{parse_private_key, read_password};
 
 mod consent;
 mod credentials;
@@ -92,11 +92,7 @@ impl UserWalletArgs {
     fn private_key(&self) -> anyhow::Result<Option<PrivateKeySigner>> {
         self.private_key
             .as_deref()
-            .map(|key| {
-                key.trim()
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("--private-key is not a 32-byte hex private key"))
-            })
+            .map(parse_private_key)
             .transpose()
     }
 
