@@ -187,8 +187,9 @@ pub enum Error {
         /// The pending request.
         id: i64,
     },
-    /// The identity document already backs a live attestation of another address.
-    #[error("the identity document is already attested for {other} (request #{other_id}); approve with --rebind to revoke that first")]
+    /// The identity document already backs a live attestation of another address; a
+    /// rebinding approval revokes that attestation first.
+    #[error("the identity document is already attested for {other} (request #{other_id})")]
     DuplicateIdentity {
         /// The other address.
         other: Address,

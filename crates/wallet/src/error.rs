@@ -33,15 +33,13 @@ pub enum Error {
         reason: String,
     },
     /// The system names no data directory, so the wallet folder must be given.
-    #[error(
-        "no user data directory on this system: give the wallet folder with --wallet or KYC_WALLET"
-    )]
+    #[error("no user data directory on this system to hold the wallet folder")]
     NoDataDir,
     /// The wallet already holds a key; a second one would orphan its credentials.
     #[error("the wallet already has a key in {}", .0.display())]
     KeyExists(PathBuf),
-    /// The wallet holds no key yet.
-    #[error("no key in {}: create one with `kyc user new`, or give --private-key", .0.display())]
+    /// The wallet holds no key yet: one must be created or stored.
+    #[error("no key in {}", .0.display())]
     NoKey(PathBuf),
     /// The keystore could not be created or opened (a wrong password is the usual cause).
     #[error("cannot open keystore {}: {reason}", path.display())]

@@ -41,10 +41,13 @@ pub enum Settled {
     /// Recorded on chain and confirmed (now or by an earlier run); its credential written.
     Attested(Box<AttestedRequest>),
     /// Refused: the identity document backs a live attestation of another address, or
-    /// another request of this approval. It stays pending (`--rebind` lifts it).
+    /// another request of this approval. It stays pending.
     DuplicateIdentity {
         /// Which attestation or request holds the identity.
         reason: String,
+        /// Whether an approval with [`ApproveOptions::rebind`] would revoke the other
+        /// attestation and attest this request (not when the other is in this approval).
+        rebindable: bool,
     },
     /// Not attested, with the registry's decoded error or the check that refused it.
     Failed {
@@ -107,7 +110,7 @@ impl fmt::Display for RequestOutcome {
                     attested.tx_hash, attested.block_number
                 )
             }
-            Settled::DuplicateIdentity { reason } | Settled::Unavailable { reason } => {
+            Settled::DuplicateIdentity { reason, .. } | Settled::Unavailable { reason } => {
                 write!(f, "pending #{id} {subject}: {reason}")
             }
             Settled::Failed { status, reason } => write!(f, "{status} #{id} {subject}: {reason}"),
@@ -381,7 +384,8 @@ impl<F: FnMut(&RequestOutcome)> QueueJournal<'_, F> {
     async fn duplicate(&mut self, id: i64, error: &Error) -> Result<()> {
         let reason = error.to_string();
         self.queue.note_failure(&[id], &reason).await?;
-        self.settle(id, Settled::DuplicateIdentity { reason });
+        let rebindable = matches!(error, Error::DuplicateIdentity { .. });
+        self.settle(id, Settled::DuplicateIdentity { reason, rebindable });
         Ok(())
     }
 

@@ -5,7 +5,9 @@ use std::time::Duration;
 use alloy::signers::local::PrivateKeySigner;
 use kyc_certifier::{
     attest::BatchSummary,
-    queue::{ApproveOptions, ListFilter, Queue, QueuePolicy, RequestStatus, Selection},
+    queue::{
+        Approval, ApproveOptions, ListFilter, Queue, QueuePolicy, RequestStatus, Selection, Settled,
+    },
     relay::revoke,
     Chain, Error,
 };
@@ -63,7 +65,13 @@ async fn approve_with(
 
 /// Approves every pending request with the standard options.
 async fn approve_all(queue: &Queue, chain: &Chain, dir: &TempDir) -> BatchSummary {
-    approve_with(queue, chain, Selection::AllPending, &approve_options(dir))
+    approve_all_outcomes(queue, chain, dir).await.summary
+}
+
+/// Approves every pending request with the standard options; each request's outcome.
+async fn approve_all_outcomes(queue: &Queue, chain: &Chain, dir: &TempDir) -> Approval {
+    queue
+        .approve(chain, &Selection::AllPending, &approve_options(dir), |_| {})
         .await
         .unwrap()
 }
@@ -335,14 +343,26 @@ async fn one_identity_two_addresses_is_refused_unless_rebound() {
 
     // Same passport, other name spelling, other address.
     let second_id = enqueue(&queue, &fixture, &second, &person("Yamada Taro", "TK1")).await;
-    let summary = approve_all(&queue, &fixture.chain, &dir).await;
-    assert_eq!((summary.attested, summary.failed), (0, 1));
+    let approval = approve_all_outcomes(&queue, &fixture.chain, &dir).await;
+    assert_eq!((approval.summary.attested, approval.summary.failed), (0, 1));
+    assert!(
+        matches!(
+            &approval.outcomes[0].settled,
+            Settled::DuplicateIdentity {
+                rebindable: true,
+                ..
+            }
+        ),
+        "{:?}",
+        approval.outcomes
+    );
     let entry = queue.entry(second_id).await.unwrap();
     assert_eq!(entry.status, RequestStatus::Pending);
     let reason = entry.reason.unwrap();
+    assert!(reason.contains(&first.address().to_string()), "{reason}");
     assert!(
-        reason.contains(&first.address().to_string()) && reason.contains("--rebind"),
-        "{reason}"
+        !reason.contains("--"),
+        "the library names no CLI flag: {reason}"
     );
     assert!(
         !reason.contains("TK1"),
@@ -401,8 +421,20 @@ async fn two_addresses_of_one_identity_in_one_approval() {
     let (fixture, dir, queue) = setup().await;
     let first = enqueue_someone(&queue, &fixture, &person("Yamada", "TK1")).await;
     let second = enqueue_someone(&queue, &fixture, &person("Yamada", "TK1")).await;
-    let summary = approve_all(&queue, &fixture.chain, &dir).await;
-    assert_eq!((summary.attested, summary.failed), (1, 1));
+    let approval = approve_all_outcomes(&queue, &fixture.chain, &dir).await;
+    assert_eq!((approval.summary.attested, approval.summary.failed), (1, 1));
+    // Rebinding would not lift it: the identity is held by a request, not an attestation.
+    let refused = approval.outcomes.iter().find(|o| o.request == second);
+    assert!(
+        matches!(
+            refused.map(|o| &o.settled),
+            Some(Settled::DuplicateIdentity {
+                rebindable: false,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
     assert_eq!(
         queue.entry(first).await.unwrap().status,
         RequestStatus::Approved

@@ -83,7 +83,8 @@ impl UserWalletArgs {
     pub(crate) fn open(&self) -> anyhow::Result<Wallet> {
         let dir = match &self.wallet {
             Some(dir) => dir.clone(),
-            None => Wallet::default_dir()?,
+            None => Wallet::default_dir()
+                .map_err(|e| anyhow::anyhow!("{e}: give it with --wallet or KYC_WALLET"))?,
         };
         Ok(Wallet::open(dir)?)
     }
@@ -102,7 +103,8 @@ impl UserWalletArgs {
             return Ok(signer);
         }
         if !wallet.has_key() {
-            return Err(kyc_wallet::Error::NoKey(wallet.keystore_path()).into());
+            let missing = kyc_wallet::Error::NoKey(wallet.keystore_path());
+            bail!("{missing}: create one with `kyc user new`, or give --private-key");
         }
         let password = self.password("keystore password: ", false)?;
         Ok(wallet.unlock(&password)?)

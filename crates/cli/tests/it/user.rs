@@ -440,19 +440,7 @@ async fn withdraw_by_relay_file_and_by_sending() {
 #[tokio::test]
 async fn keys_passwords_and_claims_are_refused_in_one_line() {
     let person = Person::start().await;
-    let created = person.user_json(&["new"]);
-    let address = created["address"].as_str().unwrap().to_owned();
-    assert!(Path::new(created["keystore"].as_str().unwrap()).exists());
-    let refusal = person.user_refused(&["new"]);
-    assert!(refusal.contains("already has a key"), "{refusal}");
-
-    person.write("password", "wrong\n");
-    let refusal = person.user_refused(&["withdraw-consent", &B256::repeat_byte(1).to_string()]);
-    assert!(refusal.contains("no consent"), "{refusal}");
-    let claims = person.write(
-        "claims.json",
-        r#"{"birthdate": "1987-02-30", "nationality": "Japan", "given_name": "Hanako"}"#,
-    );
+    let claims = person.write("claims.json", CLAIMS);
     let (certifier, registry) = (
         person.devnet.certifier.address().to_string(),
         person.devnet.registry.to_string(),
@@ -466,6 +454,26 @@ async fn keys_passwords_and_claims_are_refused_in_one_line() {
         "--registry",
         &registry,
     ];
+    // The wallet says it has no key; the command says how to make one.
+    let refusal = person.user_refused(&args);
+    assert!(
+        refusal.contains("no key in") && refusal.contains("create one with `kyc user new`"),
+        "{refusal}"
+    );
+
+    let created = person.user_json(&["new"]);
+    let address = created["address"].as_str().unwrap().to_owned();
+    assert!(Path::new(created["keystore"].as_str().unwrap()).exists());
+    let refusal = person.user_refused(&["new"]);
+    assert!(refusal.contains("already has a key"), "{refusal}");
+
+    person.write("password", "wrong\n");
+    let refusal = person.user_refused(&["withdraw-consent", &B256::repeat_byte(1).to_string()]);
+    assert!(refusal.contains("no consent"), "{refusal}");
+    person.write(
+        "claims.json",
+        r#"{"birthdate": "1987-02-30", "nationality": "Japan", "given_name": "Hanako"}"#,
+    );
     let refusal = person.user_refused(&args);
     assert!(
         refusal.contains("birthdate") && refusal.contains("nationality"),

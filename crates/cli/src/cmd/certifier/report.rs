@@ -2,7 +2,7 @@
 //! is settled, and the approval (one JSON document with `--json`).
 
 use indicatif::{ProgressBar, ProgressStyle};
-use kyc_certifier::queue::{Approval, RequestOutcome};
+use kyc_certifier::queue::{Approval, RequestOutcome, Settled};
 
 /// Shows the outcomes of one run as they come.
 pub(super) struct Progress {
@@ -21,12 +21,16 @@ impl Progress {
         Self { bar, json }
     }
 
-    /// One request settled: attested on stdout, anything else on stderr.
+    /// One request settled: attested on stdout, anything else on stderr, with the flag
+    /// that lifts a duplicate identity.
     pub(super) fn show(&mut self, outcome: &RequestOutcome) {
         if !self.json {
-            self.bar.suspend(|| match outcome.is_attested() {
-                true => println!("{outcome}"),
-                false => eprintln!("{outcome}"),
+            self.bar.suspend(|| match &outcome.settled {
+                Settled::Attested(_) => println!("{outcome}"),
+                Settled::DuplicateIdentity {
+                    rebindable: true, ..
+                } => eprintln!("{outcome}; approve with --rebind to revoke that first"),
+                _ => eprintln!("{outcome}"),
             });
         }
         self.bar.inc(1);
