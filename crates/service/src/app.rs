@@ -98,8 +98,8 @@ impl Service {
         })
     }
 
-    /// Every route, with the token check on the backend's, the rate limit on the
-    /// wallets', a body size limit and a log line per request.
+    /// Every route, with the token check on the backend's, the per-client rate limit on
+    /// the wallets' and the public pages', a body size limit and a log line per request.
     pub fn router(&self) -> Router {
         self.build().0
     }
@@ -128,14 +128,20 @@ impl Service {
         let pages = Routes::new()
             .get("/r/{id}", page::show)
             .get("/r/{id}/qr.svg", page::qr_svg)
-            .get("/r/{id}/events", routes::events::stream)
+            .get("/r/{id}/events", routes::events::stream);
+        let open = Routes::new()
             .get("/healthz", routes::health)
             .get("/openapi.json", openapi::document);
-        let served = [&backend.served, &wallets.served, &pages.served]
-            .into_iter()
-            .flatten()
-            .copied()
-            .collect();
+        let served = [
+            &backend.served,
+            &wallets.served,
+            &pages.served,
+            &open.served,
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
         let router = backend
             .router
             .route_layer(middleware::from_fn_with_state(
@@ -146,7 +152,11 @@ impl Service {
                 state.clone(),
                 rate_limit::limit_clients,
             )))
-            .merge(pages.router)
+            .merge(pages.router.route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                rate_limit::limit_clients,
+            )))
+            .merge(open.router)
             .layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES))
             .layer(middleware::from_fn(server::log_request))
             .with_state(state);

@@ -76,3 +76,42 @@ async fn a_client_over_its_rate_gets_429() {
         "pending"
     );
 }
+
+#[tokio::test]
+async fn public_pages_share_the_client_rate_limit() {
+    let service = TestService::start_with(|config| {
+        config.rate_limit = RateLimit {
+            burst: 3,
+            refill_every: Duration::from_secs(60),
+        };
+    })
+    .await;
+    let created = service.create_session(&FIELDS).await;
+    let id = created.registration_id;
+    let page = format!("/r/{id}");
+    let qr = format!("/r/{id}/qr.svg");
+    for path in [&page, &qr, &page] {
+        let status = service
+            .http
+            .get(service.url(path))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200, "{path}");
+    }
+    for path in [&page, &qr, &format!("/r/{id}/events")] {
+        let status = service
+            .http
+            .get(service.url(path))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 429, "{path}");
+    }
+    // The health check and the backend are not limited.
+    let (status, _) = service.get("/healthz", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(service.session(id).await["status"], "pending");
+}

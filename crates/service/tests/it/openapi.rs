@@ -14,7 +14,8 @@ fn concrete(path: &str) -> String {
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_route_and_no_other() {
-    let service = TestService::start().await;
+    // Every method of every path, from one client: more than the default rate limit.
+    let service = TestService::start_with(|config| config.rate_limit.burst = 1_000).await;
     let response = service
         .http
         .get(service.url("/openapi.json"))
