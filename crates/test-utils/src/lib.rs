@@ -170,6 +170,22 @@ impl Devnet {
         .await
     }
 
+    /// The certifier revokes its attestation of the subject, giving `reason`. Returns the
+    /// mined, successful receipt.
+    pub async fn revoke(&self, reason: &str) -> TransactionReceipt {
+        let receipt = self
+            .registry_for(self.certifier.clone())
+            .revoke(self.subject.address(), reason.to_owned())
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(receipt.status());
+        receipt
+    }
+
     /// `signer` signs an `AttestRequest` for `subject` (itself, or a contract wallet it
     /// owns) and the certifier records `root` with `evidence` bits until `expires_at`.
     pub async fn attest_for(

@@ -173,18 +173,7 @@ async fn a_revocation_counts_at_once_whatever_the_confirmations() {
         .raw_request::<_, serde_json::Value>("anvil_mine".into(), (3,))
         .await
         .unwrap();
-    let receipt = devnet
-        .registry_for(devnet.certifier.clone())
-        .revoke(
-            devnet.subject.address(),
-            "document reported stolen".to_owned(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let receipt = devnet.revoke("document reported stolen").await;
     assert!(receipt.status());
 
     // The very next answer, with no block confirming the revocation, is refused.

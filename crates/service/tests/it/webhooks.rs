@@ -86,16 +86,7 @@ async fn an_approval_then_a_revocation_arrive_signed() {
     assert_eq!(customer["reason"], Value::Null);
     assert_eq!(customer["registration_id"], verdict["registration_id"]);
 
-    let receipt = service
-        .devnet
-        .registry_for(service.devnet.certifier.clone())
-        .revoke(service.devnet.subject.address(), "fraud".to_owned())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let receipt = service.devnet.revoke("fraud").await;
     let mined = Instant::now();
     let revoked = receiver.delivered("customer.revoked", WAIT).await;
     let delay = revoked.at.saturating_duration_since(mined);
