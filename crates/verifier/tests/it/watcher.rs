@@ -91,16 +91,7 @@ async fn a_revocation_is_an_event_and_a_reorg_that_undoes_it_reinstates() {
         .raw_request("evm_snapshot".into(), ())
         .await
         .unwrap();
-    let receipt = fixture
-        .devnet
-        .registry_for(fixture.devnet.certifier.clone())
-        .revoke(subject, "document reported stolen".to_owned())
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let receipt = fixture.devnet.revoke("document reported stolen").await;
     let events = pass(&mut watcher).await;
     assert_eq!(kinds(&events), [EventType::CustomerRevoked]);
     let data = &events[0].data;
@@ -234,10 +225,7 @@ async fn an_outage_changes_nothing_and_the_watcher_catches_up_in_ranges() {
 
     online.send_replace(false);
     let subject = fixture.devnet.subject.address();
-    let as_certifier = fixture
-        .devnet
-        .registry_for(fixture.devnet.certifier.clone());
-    crate::fixtures::mined(as_certifier.revoke(subject, "expired documents".to_owned())).await;
+    fixture.devnet.revoke("expired documents").await;
     fixture.mine(9).await;
     for _ in 0..2 {
         let failed = watcher.pass().await;
