@@ -17,7 +17,9 @@ use crate::{
     page,
     problem::Problem,
     rate_limit::{self, RateLimiter},
-    routes, server, Error, Result, ServiceConfig,
+    routes, server,
+    streams::StreamSlots,
+    Error, Result, ServiceConfig,
 };
 
 /// How many session changes may queue for a slow page before it re-reads the store.
@@ -29,6 +31,8 @@ pub(crate) struct AppState {
     pub(crate) verifier: Verifier<AnyStore>,
     pub(crate) config: ServiceConfig,
     pub(crate) limiter: RateLimiter,
+    /// The open page event streams.
+    pub(crate) streams: Arc<StreamSlots>,
     /// The registration IDs whose status may have changed, for the pages that watch them.
     pub(crate) changes: broadcast::Sender<B256>,
     /// Becomes `true` when the service shuts down, so open event streams end.
@@ -89,6 +93,7 @@ impl Service {
             state: Arc::new(AppState {
                 verifier,
                 limiter: RateLimiter::new(config.rate_limit),
+                streams: StreamSlots::new(config.event_streams),
                 config,
                 changes,
                 stopping,

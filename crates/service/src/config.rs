@@ -43,6 +43,25 @@ impl fmt::Debug for ApiToken {
     }
 }
 
+/// The most event streams of the public page open at once, per client and in all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamLimit {
+    /// Per client address.
+    pub per_client: usize,
+    /// In all.
+    pub total: usize,
+}
+
+impl Default for StreamLimit {
+    /// 8 per client, 1,000 in all.
+    fn default() -> Self {
+        Self {
+            per_client: 8,
+            total: 1_000,
+        }
+    }
+}
+
 /// A token bucket per client for the routes wallets call: `burst` requests at
 /// once, then one more every `refill_every`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +110,8 @@ pub struct ServiceConfig {
     pub rate_limit: RateLimit,
     /// How a client's address is found.
     pub client_ip: ClientIp,
+    /// The most page event streams open at once.
+    pub event_streams: StreamLimit,
     /// Where events are posted as signed webhooks; none are sent when `None` (they
     /// stay in the outbox).
     pub webhook: Option<WebhookConfig>,
@@ -109,6 +130,7 @@ impl ServiceConfig {
             retention: DEFAULT_RETENTION,
             rate_limit: RateLimit::default(),
             client_ip: ClientIp::default(),
+            event_streams: StreamLimit::default(),
             webhook: None,
             monitor: MonitorConfig::default(),
         }

@@ -14,10 +14,13 @@ mod retention;
 mod routes;
 mod server;
 mod status;
+mod streams;
 mod webhooks;
 
 pub use app::Service;
-pub use config::{ApiToken, ClientIp, RateLimit, ServiceConfig, DEFAULT_RETENTION, MIN_TOKEN_LEN};
+pub use config::{
+    ApiToken, ClientIp, RateLimit, ServiceConfig, StreamLimit, DEFAULT_RETENTION, MIN_TOKEN_LEN,
+};
 pub use error::{Error, Result};
 pub use monitor::MonitorConfig;
 pub use server::shutdown_signal;

@@ -101,7 +101,7 @@ pub(crate) async fn limit_clients(
 /// The client's address: the TCP peer, or the last `X-Forwarded-For` entry when the
 /// service sits behind a proxy. Without either (a router driven in process), all
 /// requests count as one client.
-fn client_ip(source: ClientIp, peer: Option<IpAddr>, headers: &HeaderMap) -> IpAddr {
+pub(crate) fn client_ip(source: ClientIp, peer: Option<IpAddr>, headers: &HeaderMap) -> IpAddr {
     let forwarded = match source {
         ClientIp::Peer => None,
         ClientIp::LastForwardedFor => headers

@@ -5,11 +5,12 @@
 //! A change made in this process arrives at once; one made elsewhere (another
 //! process on the same database) within [`POLL_EVERY`].
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
 
 use alloy_primitives::B256;
 use axum::{
-    extract::{Path, State},
+    extract::{ConnectInfo, Path, State},
+    http::{request::Parts, StatusCode},
     response::sse::{Event, KeepAlive, Sse},
 };
 use futures_util::{stream, Stream};
@@ -17,19 +18,38 @@ use kyc_verifier::Store;
 use tokio::sync::{broadcast, watch};
 use tracing::warn;
 
-use crate::{app::AppState, problem::Problem, StatusEvent};
+use crate::{
+    app::AppState, problem::Problem, rate_limit::client_ip, streams::StreamSlot, StatusEvent,
+};
 
 /// How often the store is read again without a change announced in this process.
 const POLL_EVERY: Duration = Duration::from_secs(2);
 /// How long a browser waits before reconnecting a dropped stream.
 const RECONNECT_AFTER: Duration = Duration::from_secs(3);
 
-/// The stream of a known session; 404 for an unknown one.
+/// The stream of a known session; 404 for an unknown one, 503 when the client or the
+/// service has as many streams open as allowed.
 pub(crate) async fn stream(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
+    request: Parts,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Problem> {
     let registration_id = super::registration_id(&id)?;
+    let client = client_ip(
+        state.config.client_ip,
+        request
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip()),
+        &request.headers,
+    );
+    let Some(slot) = state.streams.open(client) else {
+        warn!(%client, "refused: too many open event streams");
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+        ));
+    };
     let changes = state.changes.subscribe();
     let stopping = state.stopping.subscribe();
     let record = state.session(registration_id).await?;
@@ -40,6 +60,7 @@ pub(crate) async fn stream(
         stopping,
         expires_at: record.session.expires_at,
         last: None,
+        _slot: slot,
     };
     let events = stream::unfold(watcher, |mut watcher| async move {
         let event = watcher.next_change().await?;
@@ -61,6 +82,8 @@ struct Watcher {
     stopping: watch::Receiver<bool>,
     expires_at: u64,
     last: Option<StatusEvent>,
+    /// Held while the stream is open.
+    _slot: StreamSlot,
 }
 
 impl Watcher {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use kyc_service::{ClientIp, StreamLimit};
 use serde_json::{json, Value};
 
 use crate::fixtures::{TestService, FIELDS};
@@ -98,4 +99,52 @@ async fn shutdown_ends_open_streams() {
     assert_eq!(events.next().await.unwrap()["status"], "pending");
     service.shutdown().await.unwrap();
     assert_eq!(events.next().await, None);
+}
+
+#[tokio::test]
+async fn open_streams_are_capped_per_client_and_in_all() {
+    let service = TestService::start_with(|config| {
+        config.client_ip = ClientIp::LastForwardedFor;
+        config.event_streams = StreamLimit {
+            per_client: 2,
+            total: 3,
+        };
+    })
+    .await;
+    let created = service.create_session(&FIELDS).await;
+    let url = service.url(&format!("/r/{}/events", created.registration_id));
+    let open = |client: &'static str| {
+        service
+            .http
+            .get(&url)
+            .header("x-forwarded-for", client)
+            .send()
+    };
+    let first = open("192.0.2.1").await.unwrap();
+    let second = open("192.0.2.1").await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    // A third of the same client is refused; another client still gets one.
+    let refused = open("192.0.2.1").await.unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_streams");
+    let other = open("192.0.2.2").await.unwrap();
+    assert_eq!(other.status(), 200);
+    // Three are open in all: a third client is refused too.
+    assert_eq!(open("192.0.2.3").await.unwrap().status(), 503);
+    // A closed stream frees its place.
+    drop(first);
+    let mut reopened = 503;
+    for _ in 0..50 {
+        reopened = open("192.0.2.3").await.unwrap().status().as_u16();
+        if reopened == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(reopened, 200);
+    drop((second, other));
 }
