@@ -239,22 +239,6 @@ impl Devnet {
         self.set_code(at, erc1271_wallet_code(owner)).await;
     }
 
-    /// The certifier revokes the subject's attestation for `reason`. Returns the mined,
-    /// successful receipt.
-    pub async fn revoke(&self, reason: &str) -> TransactionReceipt {
-        let receipt = self
-            .registry_for(self.certifier.clone())
-            .revoke(self.subject.address(), reason.to_owned())
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status());
-        receipt
-    }
-
     /// The certifier attests a signed request (evidence document and face, valid a year)
     /// and issues its credential, as a certification body would.
     pub async fn issue_credential(&self, request: &Request) -> Credential {
