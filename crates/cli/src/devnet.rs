@@ -9,7 +9,10 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use anyhow::Context;
-use kyc_contracts::KycRegistry;
+use kyc_certifier::{
+    governance::{add_certifier, deploy_registry},
+    Chain,
+};
 
 /// The name the demo certifier is registered under.
 pub(crate) const DEMO_CERTIFIER_NAME: &str = "Demo Certification Body";
@@ -53,19 +56,15 @@ impl Devnet {
         let (owner, certifier) = (key(0), key(2));
 
         let provider = self::provider(&anvil, owner.clone());
-        let registry = KycRegistry::deploy(&provider, owner.address())
+        let registry = deploy_registry(&provider, owner.address())
             .await
             .context("cannot deploy the registry")?;
-        registry
-            .addCertifier(certifier.address(), DEMO_CERTIFIER_NAME.to_owned())
-            .send()
-            .await
-            .context("cannot add the demo certifier")?
-            .get_receipt()
+        let governance = Chain::connect(provider, registry, owner.address()).await?;
+        add_certifier(&governance, certifier.address(), DEMO_CERTIFIER_NAME)
             .await
             .context("cannot add the demo certifier")?;
         Ok(Self {
-            registry: *registry.address(),
+            registry,
             anvil,
             certifier,
         })
