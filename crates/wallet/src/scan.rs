@@ -1,5 +1,5 @@
-//! Reading a service's registration code, from its URI or a photo of its QR code, and
-//! refusing codes the wallet must not answer.
+//! Reading a service's registration code, from its URI or a photo of its QR code,
+//! refusing codes the wallet must not answer, and telling whether the wallet can.
 
 use std::io::Cursor;
 
@@ -123,8 +123,14 @@ pub struct Scan {
     /// The code.
     #[serde(flatten)]
     pub code: CodeSummary,
-    /// The wallet's credentials for the code's chain and registry, oldest first.
+    /// The wallet's credentials for the code's chain and registry, oldest first; none
+    /// when the wallet holds no credential for them.
     pub credentials: Vec<CredentialFit>,
+    /// Whether one of those credentials has every asked field (read offline: whether it
+    /// is live on chain is checked at consent).
+    pub can_answer: bool,
+    /// The asked fields none of those credentials has: all of them when there is none.
+    pub unavailable_fields: Vec<String>,
 }
 
 /// How one credential fits a code.
@@ -139,10 +145,24 @@ pub struct CredentialFit {
     pub missing_fields: Vec<String>,
 }
 
-/// Reads what `code` asks and how the wallet's `credentials` can answer it; refuses a
-/// code for a chain or registry the wallet holds no credential for.
-pub fn scan(code: &RegistrationUri, credentials: &[Credential]) -> Result<Scan> {
-    let credentials = credentials_for(code, credentials, None)?
+/// Reads what `code` asks and how the wallet's `credentials` can answer it, also when
+/// the wallet holds no credential for the code's chain and registry (it then cannot).
+pub fn scan(code: &RegistrationUri, credentials: &[Credential]) -> Scan {
+    let matching: Vec<&Credential> = credentials
+        .iter()
+        .filter(|credential| is_for(code, credential))
+        .collect();
+    let unavailable_fields = code
+        .fields
+        .iter()
+        .filter(|field| {
+            !matching
+                .iter()
+                .any(|credential| has_claim(credential, field))
+        })
+        .cloned()
+        .collect();
+    let credentials: Vec<CredentialFit> = matching
         .into_iter()
         .map(|credential| CredentialFit {
             certifier: credential.certifier,
@@ -150,10 +170,12 @@ pub fn scan(code: &RegistrationUri, credentials: &[Credential]) -> Result<Scan> 
             missing_fields: missing_fields(code, credential),
         })
         .collect();
-    Ok(Scan {
+    Scan {
         code: CodeSummary::of(code),
+        can_answer: credentials.iter().any(|fit| fit.missing_fields.is_empty()),
         credentials,
-    })
+        unavailable_fields,
+    }
 }
 
 /// The credentials for the code's chain and registry (of `subject`, when given);
@@ -168,9 +190,7 @@ pub fn credentials_for<'a>(
         .filter(|credential| subject.is_none_or(|subject| credential.subject == subject));
     let matching: Vec<&Credential> = mine
         .clone()
-        .filter(|credential| {
-            credential.chain_id == code.chain_id && credential.registry == code.registry
-        })
+        .filter(|credential| is_for(code, credential))
         .collect();
     if matching.is_empty() {
         let mut held: Vec<(u64, Address)> = mine
@@ -197,18 +217,25 @@ pub fn newest_fitting<'a>(
     credentials
         .iter()
         .filter(|credential| {
-            credential.chain_id == code.chain_id
-                && credential.registry == code.registry
-                && missing_fields(code, credential).is_empty()
+            is_for(code, credential) && missing_fields(code, credential).is_empty()
         })
         .max_by_key(|credential| credential.issued_at)
+}
+
+/// Whether the credential is for the code's chain and registry.
+fn is_for(code: &RegistrationUri, credential: &Credential) -> bool {
+    credential.chain_id == code.chain_id && credential.registry == code.registry
 }
 
 /// The fields the code asks for that the credential has no claim for.
 pub fn missing_fields(code: &RegistrationUri, credential: &Credential) -> Vec<String> {
     code.fields
         .iter()
-        .filter(|field| !credential.claims.iter().any(|claim| &&claim.key == field))
+        .filter(|field| !has_claim(credential, field))
         .cloned()
         .collect()
+}
+
+fn has_claim(credential: &Credential, field: &str) -> bool {
+    credential.claims.iter().any(|claim| claim.key == field)
 }

@@ -217,7 +217,10 @@ async fn request_import_show_scan_consent_and_withdraw_consent() {
         assert_eq!(scanned["check_code"], code.check_code());
         assert_eq!(scanned["fields"], json!(["birthdate", "nationality"]));
         assert_eq!(scanned["credentials"][0]["missing_fields"], json!([]));
+        assert_eq!(scanned["can_answer"], true);
+        assert_eq!(scanned["unavailable_fields"], json!([]));
     }
+    assert!(!person.user_ok(&["scan", &uri]).contains("cannot"));
     let human = person.user_ok(&["scan", &uri]);
     assert!(human.contains(&code.registration_id.to_string()), "{human}");
     assert!(human.contains(&code.check_code()), "{human}");
@@ -333,9 +336,18 @@ async fn bad_codes_are_refused_with_a_reason() {
         person.user_refused(&["consent", &other_chain.to_uri_string(), "--yes", "--submit"]);
     assert!(refusal.contains("no credential"), "{refusal}");
 
+    // A code for another registry is shown (scan describes it and says the wallet cannot
+    // answer it); consent refuses it.
     let mut other_registry = person.code(origin, &["birthdate"]);
     other_registry.registry = alloy::primitives::Address::repeat_byte(0x77);
-    let refusal = person.user_refused(&["scan", &other_registry.to_uri_string()]);
+    let other_registry = other_registry.to_uri_string();
+    let scanned = person.user_json(&["scan", &other_registry]);
+    assert_eq!(scanned["credentials"], json!([]));
+    assert_eq!(scanned["can_answer"], false);
+    assert_eq!(scanned["unavailable_fields"], json!(["birthdate"]));
+    let human = person.user_ok(&["scan", &other_registry]);
+    assert!(human.contains("cannot answer this code"), "{human}");
+    let refusal = person.user_refused(&["consent", &other_registry, "--yes", "--submit"]);
     assert!(refusal.contains("no credential"), "{refusal}");
 
     let lacking = person.code(origin, &["birthdate", "document.number"]);
@@ -361,6 +373,68 @@ async fn bad_codes_are_refused_with_a_reason() {
     let garbage = person.write("garbage.png", "not an image");
     let refusal = person.user_refused(&["scan", "--image", garbage.to_str().unwrap()]);
     assert!(refusal.contains("image"), "{refusal}");
+}
+
+/// Every check code vector, through `kyc user scan` with a wallet that holds no credential:
+/// the code is shown, with its check code, and the wallet says it cannot answer.
+#[test]
+fn scan_shows_the_check_code_of_every_vector_without_a_credential() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/vectors/check_code.json");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let vectors = file["vectors"].as_array().unwrap();
+    assert!(!vectors.is_empty());
+    let wallet = tempfile::tempdir().unwrap();
+    let scan = |uri: &str, json: bool| {
+        let mut command = kyc();
+        command
+            .args(["user", "scan", uri])
+            .env("KYC_WALLET", wallet.path());
+        if json {
+            command.arg("--json");
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{uri}: {}", stderr(&output));
+        stdout(&output)
+    };
+    for vector in vectors {
+        let code = RegistrationUri {
+            registration_id: vector["registration_id"].as_str().unwrap().parse().unwrap(),
+            service: "https://shop.example".to_owned(),
+            name: "Ticket Shop".to_owned(),
+            callback: "https://shop.example/v1/sessions/rid/submission".to_owned(),
+            chain_id: 31337,
+            registry: alloy::primitives::Address::repeat_byte(0x42),
+            fields: vec!["birthdate".to_owned(), "nationality".to_owned()],
+            expires_at: unix_now() + 600,
+        };
+        let uri = code.to_uri_string();
+        let scanned: Value = serde_json::from_str(&scan(&uri, true)).unwrap();
+        assert_eq!(scanned["check_code"], vector["code"], "{uri}");
+        assert_eq!(scanned["registration_id"], vector["registration_id"]);
+        assert_eq!(scanned["name"], "Ticket Shop");
+        assert_eq!(scanned["fields"], json!(["birthdate", "nationality"]));
+        assert_eq!(scanned["credentials"], json!([]));
+        assert_eq!(scanned["can_answer"], false);
+        assert_eq!(
+            scanned["unavailable_fields"],
+            json!(["birthdate", "nationality"])
+        );
+        let human = scan(&uri, false);
+        let code_line = format!("check code       {}", vector["code"].as_str().unwrap());
+        assert!(human.contains(&code_line), "{human}");
+        assert!(
+            human.contains("Ticket Shop (https://shop.example) asks"),
+            "{human}"
+        );
+        assert!(
+            human.contains("the wallet cannot answer this code: it holds no credential"),
+            "{human}"
+        );
+        assert!(
+            human.contains("cannot provide   birthdate, nationality"),
+            "{human}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,11 +1,12 @@
-//! Registration codes: from a URI or a QR image, and the codes a wallet refuses.
+//! Registration codes: from a URI or a QR image, the codes a wallet refuses, and
+//! whether it can answer the others.
 
 use std::io::Cursor;
 
 use alloy::primitives::Address;
 use image::{DynamicImage, ImageFormat, Luma};
 use kyc_wallet::{
-    scan::{credentials_for, decode_qr_image, missing_fields, read_code},
+    scan::{credentials_for, decode_qr_image, missing_fields, read_code, scan},
     Error,
 };
 use qrcode::QrCode;
@@ -40,6 +41,16 @@ async fn a_qr_png_and_jpeg_decode_to_the_code_they_show() {
     let matching = credentials_for(&code, &credentials, Some(credential.subject)).unwrap();
     assert_eq!(matching, vec![&credential]);
     assert_eq!(missing_fields(&code, &credential), ["passport_no"]);
+    let scanned = scan(&code, &credentials);
+    assert_eq!(scanned.credentials[0].missing_fields, ["passport_no"]);
+    assert_eq!(scanned.unavailable_fields, ["passport_no"]);
+    assert!(!scanned.can_answer);
+    let answerable = scan(
+        &setup.code("https://shop.example", &["birthdate"]),
+        &credentials,
+    );
+    assert!(answerable.can_answer);
+    assert!(answerable.unavailable_fields.is_empty());
 }
 
 #[test]
@@ -107,6 +118,12 @@ async fn expired_malformed_and_foreign_codes_are_refused() {
         err.to_string().contains(&credential.registry.to_string()),
         "{err}"
     );
+    // Scanning still describes it, and says the wallet cannot answer it.
+    let scanned = scan(&code, &credentials);
+    assert_eq!(scanned.code.check_code, code.check_code());
+    assert!(scanned.credentials.is_empty());
+    assert!(!scanned.can_answer);
+    assert_eq!(scanned.unavailable_fields, ["birthdate"]);
 
     let mut other_registry = setup.code("https://shop.example", &["birthdate"]);
     other_registry.registry = Address::repeat_byte(0x99);

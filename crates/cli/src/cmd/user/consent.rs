@@ -49,9 +49,9 @@ impl CodeArgs {
 /// Show who asks for which fields in a registration code, with the check code to compare
 /// with the service's screen, and what the wallet's newest fitting credential would send.
 ///
-/// Refuses an expired or malformed code, a callback on another origin than the service,
-/// a plain http service on another machine, and a code for a chain or registry the
-/// wallet holds no credential for.
+/// Refuses an expired or malformed code, a callback on another origin than the service
+/// and a plain http service on another machine. A code the wallet holds no fitting
+/// credential for is still shown, with the fields the wallet cannot provide.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ScanArgs {
     #[command(flatten)]
@@ -67,7 +67,7 @@ impl ScanArgs {
         let code = self.code.read(now)?;
         let wallet = self.wallet.open()?;
         let credentials = wallet.credentials()?;
-        let scanned = scan(&code, &credentials)?;
+        let scanned = scan(&code, &credentials);
         if json {
             print_json(&scanned);
             return Ok(());
@@ -84,6 +84,20 @@ impl ScanArgs {
                     fit.missing_fields.join(", ")
                 );
             }
+        }
+        if scanned.credentials.is_empty() {
+            println!(
+                "the wallet cannot answer this code: it holds no credential for chain {} and registry {}",
+                code.chain_id, code.registry
+            );
+        } else if !scanned.can_answer {
+            println!("the wallet cannot answer this code: no credential has every asked field");
+        }
+        if !scanned.unavailable_fields.is_empty() {
+            println!(
+                "cannot provide   {}",
+                printable(&scanned.unavailable_fields.join(", "))
+            );
         }
         if let Some(credential) = newest_fitting(&code, &credentials) {
             print_disclosure(
