@@ -130,7 +130,8 @@ impl Chain {
         &self.provider
     }
 
-    /// Reads every query at the latest block, and returns that block.
+    /// Reads every query at block `at` (the latest, or the head a watcher read logs to),
+    /// and returns that block.
     ///
     /// Confirmations delay only what makes a person look better: status, expiry, evidence
     /// and certifier membership are read at the latest block, so a revocation,
@@ -141,6 +142,7 @@ impl Chain {
         &self,
         queries: &[Query],
         confirmations: u64,
+        at: BlockId,
     ) -> Result<(u64, Vec<Answer>)> {
         let mut names = BTreeMap::new();
         for query in queries {
@@ -180,7 +182,7 @@ impl Chain {
             let (hash, signature) = query.contract_signature.clone()?;
             Some(contract_signature_read(query.subject, hash, signature))
         }));
-        let (block, results) = self.read_all(reads, BlockId::latest()).await?;
+        let (block, results) = self.read_all(reads, at).await?;
         let mut results = results.into_iter();
 
         let mut attestations = Vec::with_capacity(queries.len());

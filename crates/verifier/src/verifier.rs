@@ -1,6 +1,7 @@
 //! The verifier: opens sessions and turns submissions into verdicts.
 
 use alloy::{
+    eips::BlockId,
     primitives::{Address, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
@@ -183,7 +184,8 @@ impl<S: Store> Verifier<S> {
         // The store and the chain are asked at the same time.
         let (found, read) = futures_util::future::join(
             self.store.sessions(&ids),
-            self.chain.read(&queries, policy.confirmations),
+            self.chain
+                .read(&queries, policy.confirmations, BlockId::latest()),
         )
         .await;
         let (block, answers) = read?;

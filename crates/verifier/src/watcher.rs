@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use alloy::{
+    eips::BlockId,
     primitives::{Address, B256},
     providers::Provider,
     rpc::types::{Filter, Log},
@@ -130,7 +131,8 @@ impl<S: Store> Watcher<S> {
                 contract_signature: None,
             })
             .collect();
-        let (block, answers) = self.chain.read(&queries, 0).await?;
+        // At the head the logs were read to, so each change has the log that made it.
+        let (block, answers) = self.chain.read(&queries, 0, BlockId::number(head)).await?;
         let updates: Vec<CustomerUpdate> = customers
             .into_iter()
             .zip(answers)
