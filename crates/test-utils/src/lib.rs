@@ -12,6 +12,7 @@ use std::{
 };
 
 use alloy::{
+    contract::{CallBuilder, CallDecoder},
     network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
     primitives::{Address, Bytes, B256, U256},
@@ -108,14 +109,7 @@ impl Devnet {
         let registry = KycRegistry::deploy(&provider, owner.address())
             .await
             .unwrap();
-        registry
-            .addCertifier(certifier.address(), CERTIFIER_NAME.to_owned())
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
+        mined(registry.addCertifier(certifier.address(), CERTIFIER_NAME.to_owned())).await;
         let registry = *registry.address();
         Self {
             anvil,
@@ -173,17 +167,11 @@ impl Devnet {
     /// The certifier revokes its attestation of the subject, giving `reason`. Returns the
     /// mined, successful receipt.
     pub async fn revoke(&self, reason: &str) -> TransactionReceipt {
-        let receipt = self
-            .registry_for(self.certifier.clone())
-            .revoke(self.subject.address(), reason.to_owned())
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status());
-        receipt
+        mined(
+            self.registry_for(self.certifier.clone())
+                .revoke(self.subject.address(), reason.to_owned()),
+        )
+        .await
     }
 
     /// `signer` signs an `AttestRequest` for `subject` (itself, or a contract wallet it
@@ -206,23 +194,15 @@ impl Devnet {
             deadline: self.chain_time().await + 3600,
         };
         let digest = signing_hash(&request, self.chain_id(), self.registry);
-        let receipt = registry
-            .attest(
-                subject,
-                root,
-                evidence,
-                expires_at,
-                request.deadline,
-                sign(signer, digest),
-            )
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status());
-        receipt
+        mined(registry.attest(
+            subject,
+            root,
+            evidence,
+            expires_at,
+            request.deadline,
+            sign(signer, digest),
+        ))
+        .await
     }
 
     /// Puts runtime `code` at `at` (`anvil_setCode`).
@@ -244,22 +224,15 @@ impl Devnet {
     pub async fn issue_credential(&self, request: &Request) -> Credential {
         let registry = self.registry_for(self.certifier.clone());
         let evidence = Evidence::DOCUMENT | Evidence::FACE;
-        let receipt = registry
-            .attest(
-                request.subject,
-                request.root,
-                evidence.bits(),
-                unix_now() + 365 * 86_400,
-                request.deadline,
-                request.signature.clone(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status());
+        let receipt = mined(registry.attest(
+            request.subject,
+            request.root,
+            evidence.bits(),
+            unix_now() + 365 * 86_400,
+            request.deadline,
+            request.signature.clone(),
+        ))
+        .await;
         let stored = registry
             .attestation(request.subject, request.certifier)
             .call()
@@ -356,4 +329,11 @@ fn erc1271_wallet_code(owner: Address) -> Bytes {
         "5b631626ba7e60e01b60005260206000f3"    // ok: return 0x1626ba7e
     ));
     code.into()
+}
+
+/// Sends a transaction and returns its receipt once mined; the transaction must succeed.
+pub async fn mined<P: Provider, D: CallDecoder>(call: CallBuilder<P, D>) -> TransactionReceipt {
+    let receipt = call.send().await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status());
+    receipt
 }

@@ -14,7 +14,7 @@ use kyc_core::{
     uri::RegistrationUri,
 };
 
-use crate::{commitment, sign, unix_now, Devnet};
+use crate::{commitment, mined, sign, unix_now, Devnet};
 
 /// Attestations per `attestBatch` transaction, within anvil's block gas limit.
 const ATTESTATIONS_PER_TRANSACTION: usize = 200;
@@ -91,15 +91,7 @@ impl Devnet {
                     }
                 })
                 .collect();
-            let receipt = registry
-                .attestBatch(inputs)
-                .send()
-                .await
-                .unwrap()
-                .get_receipt()
-                .await
-                .unwrap();
-            assert!(receipt.status());
+            mined(registry.attestBatch(inputs)).await;
         }
         people
     }

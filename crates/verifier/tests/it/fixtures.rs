@@ -2,7 +2,6 @@
 //! submissions built and signed the way a wallet builds them.
 
 use alloy::{
-    contract::{CallBuilder, CallDecoder},
     primitives::{Address, Bytes, B256},
     providers::Provider,
     signers::local::PrivateKeySigner,
@@ -12,6 +11,7 @@ use kyc_core::{
     evidence::Evidence,
     files::{FormatVersion, Submission},
 };
+pub(crate) use kyc_test_utils::mined;
 use kyc_test_utils::{sign, unix_now, Devnet};
 use kyc_verifier::{
     store::SqliteStore, AnyStore, Policy, Session, SessionRecord, SessionRequest, Store, Verdict,
@@ -214,11 +214,6 @@ impl<S: Store> Fixture<S> {
 /// Signs the submission's consent again, after a test changed it.
 pub(crate) fn resign(submission: &mut Submission, signer: &PrivateKeySigner) {
     submission.signature = sign(signer, submission.signing_hash());
-}
-
-/// Sends a registry transaction and waits for its receipt.
-pub(crate) async fn mined<P: Provider, D: CallDecoder>(call: CallBuilder<P, D>) {
-    call.send().await.unwrap().get_receipt().await.unwrap();
 }
 
 pub(crate) fn to_json(submission: &Submission) -> Vec<u8> {
