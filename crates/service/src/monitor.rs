@@ -50,8 +50,8 @@ pub(crate) async fn watch(state: Arc<AppState>) {
                     let data = &event.data;
                     info!(
                         kind = %event.kind,
-                        subject = %data.subject,
-                        certifier = %data.certifier,
+                        subject = data.subject.map(tracing::field::display),
+                        certifier = data.certifier.map(tracing::field::display),
                         registration_id = %data.registration_id,
                         block = data.block,
                         "customer status changed"

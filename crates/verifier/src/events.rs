@@ -16,6 +16,10 @@ kyc_core::coded_enum! {
         SessionReview = "session.review",
         /// A session was answered by its subject and rejected, with the reasons.
         SessionRejected = "session.rejected",
+        /// The person declined an open session (unsigned: a later answer still counts).
+        SessionDeclined = "session.declined",
+        /// A session passed its expiry unanswered.
+        SessionExpired = "session.expired",
         /// The certifier revoked the customer's attestation.
         CustomerRevoked = "customer.revoked",
         /// The customer withdrew the attestation from the registry.
@@ -42,12 +46,21 @@ kyc_core::coded_enum! {
 pub struct EventData {
     /// The registration that established the customer, or that was answered.
     pub registration_id: B256,
-    /// The person's address.
-    #[serde(with = "kyc_core::hex")]
-    pub subject: Address,
-    /// The certifier of the attestation.
-    #[serde(with = "kyc_core::hex")]
-    pub certifier: Address,
+    /// The person's address; absent when nobody signed (`session.declined`,
+    /// `session.expired`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "kyc_core::hex::option"
+    )]
+    pub subject: Option<Address>,
+    /// The certifier of the attestation; absent when nobody signed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "kyc_core::hex::option"
+    )]
+    pub certifier: Option<Address>,
     /// The verified root; absent for a rejection without an attestation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<B256>,
@@ -63,13 +76,26 @@ pub struct EventData {
 }
 
 impl EventData {
+    /// A registration alone, for what nobody signed.
+    fn registration(registration_id: B256) -> Self {
+        Self {
+            registration_id,
+            subject: None,
+            certifier: None,
+            root: None,
+            block: None,
+            transaction: None,
+            reasons: Vec::new(),
+        }
+    }
+
     /// What a verdict names: its registration, subject, certifier, the attested root
     /// and the block read; `None` when it names no registration, subject or certifier.
     fn of_verdict(verdict: &Verdict) -> Option<Self> {
         Some(Self {
             registration_id: verdict.registration_id?,
-            subject: verdict.subject?,
-            certifier: verdict.certifier?,
+            subject: Some(verdict.subject?),
+            certifier: Some(verdict.certifier?),
             root: verdict
                 .attestation
                 .as_ref()
@@ -119,6 +145,26 @@ impl Event {
         Some(Self::new(kind, data, verdict.verified_at))
     }
 
+    /// The `session.declined` event of a registration the person declined at `at`
+    /// (Unix seconds): the registration alone, since nobody signed the decline.
+    pub fn session_declined(registration_id: B256, at: u64) -> Self {
+        Self::new(
+            EventType::SessionDeclined,
+            EventData::registration(registration_id),
+            at,
+        )
+    }
+
+    /// The `session.expired` event of a registration found unanswered past its expiry
+    /// at `at` (Unix seconds): the registration alone.
+    pub fn session_expired(registration_id: B256, at: u64) -> Self {
+        Self::new(
+            EventType::SessionExpired,
+            EventData::registration(registration_id),
+            at,
+        )
+    }
+
     /// The `consent.withdrawn` event of an answered session, at `at` (Unix seconds).
     pub fn consent_withdrawn(verdict: &Verdict, at: u64) -> Option<Self> {
         let data = EventData::of_verdict(verdict)?;
@@ -157,8 +203,8 @@ mod tests {
     fn an_event_is_type_timestamp_and_data() -> Result<()> {
         let data = EventData {
             registration_id: B256::repeat_byte(1),
-            subject: Address::repeat_byte(0xab),
-            certifier: Address::repeat_byte(0xcd),
+            subject: Some(Address::repeat_byte(0xab)),
+            certifier: Some(Address::repeat_byte(0xcd)),
             root: Some(B256::repeat_byte(2)),
             block: Some(7),
             transaction: None,
@@ -174,6 +220,15 @@ mod tests {
             Address::repeat_byte(0xab).to_checksum(None)
         );
         assert!(json["data"].get("transaction").is_none());
+        let declined = Event::session_declined(B256::repeat_byte(1), 1_764_460_800);
+        let json: serde_json::Value =
+            serde_json::from_str(&declined.to_json()?).unwrap_or_default();
+        assert_eq!(json["type"], "session.declined");
+        assert_eq!(
+            json["data"],
+            serde_json::json!({ "registration_id": B256::repeat_byte(1) }),
+            "a decline names the registration alone"
+        );
         assert_eq!(
             "customer.certifier_removed".parse::<EventType>().ok(),
             Some(EventType::CustomerCertifierRemoved)

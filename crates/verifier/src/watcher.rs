@@ -289,8 +289,8 @@ fn update(
     }
     let data = EventData {
         registration_id: customer.registration_id,
-        subject: customer.subject,
-        certifier: customer.certifier,
+        subject: Some(customer.subject),
+        certifier: Some(customer.certifier),
         root: Some(customer.root),
         block: Some(source.map_or(block, |source| source.block)),
         transaction: source.and_then(|source| source.transaction),

@@ -39,6 +39,9 @@ pub struct SessionRecord {
     pub verdict: Option<Verdict>,
     /// When the person withdrew consent (Unix seconds), if they did.
     pub withdrawn_at: Option<u64>,
+    /// When the person first declined the session (Unix seconds), if they did. A
+    /// decline is unsigned: the session stays open, and a later answer still counts.
+    pub declined_at: Option<u64>,
 }
 
 /// Storage of sessions and verdicts. Implementations must make [`consume`](Store::consume)
@@ -79,6 +82,24 @@ pub trait Store: Send + Sync {
         &self,
         answers: &[(B256, &Verdict)],
     ) -> impl Future<Output = Result<Vec<bool>>> + Send;
+
+    /// Records that the person declined an open session at `at` (Unix seconds): one
+    /// unused and unexpired at `at`. Only the first decline is recorded, with its
+    /// `session.declined` event in the same transaction; the session stays open.
+    ///
+    /// Returns `false`, and changes nothing, when the session is unknown, used,
+    /// expired at `at`, or already declined.
+    fn decline(&self, registration_id: B256, at: u64) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Records, once, that sessions passed their expiry unanswered by `now` (Unix
+    /// seconds): up to `limit` of those not yet recorded, each with its `session.expired`
+    /// event, in one transaction. Returns their registration IDs; of processes sweeping
+    /// at once, each session is recorded by one.
+    fn record_expiries(
+        &self,
+        now: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<B256>>> + Send;
 
     /// Deletes the disclosed claims of a registration (the person withdrew consent);
     /// the verdict stays, without claim values. Returns whether there were any.
@@ -261,6 +282,14 @@ impl Store for AnyStore {
 
     async fn consume_many(&self, answers: &[(B256, &Verdict)]) -> Result<Vec<bool>> {
         delegate!(self, store => store.consume_many(answers))
+    }
+
+    async fn decline(&self, registration_id: B256, at: u64) -> Result<bool> {
+        delegate!(self, store => store.decline(registration_id, at))
+    }
+
+    async fn record_expiries(&self, now: u64, limit: u32) -> Result<Vec<B256>> {
+        delegate!(self, store => store.record_expiries(now, limit))
     }
 
     async fn delete_disclosed(&self, registration_id: B256) -> Result<bool> {

@@ -25,6 +25,11 @@ const MIGRATIONS: Embedded = Embedded(&[
         "monitor",
         include_str!("../../migrations/postgres/0003_monitor.sql"),
     ),
+    (
+        4,
+        "declines and expiries",
+        include_str!("../../migrations/postgres/0004_declines_and_expiries.sql"),
+    ),
 ]);
 
 /// Sessions and verdicts in a PostgreSQL database.

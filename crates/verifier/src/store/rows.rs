@@ -9,7 +9,8 @@ use crate::{store::SessionRecord, Error, Result, Session, Verdict};
 
 /// The columns a store selects, in this order.
 pub(super) const COLUMNS: &str = "registration_id, service, name, callback, chain_id, registry, \
-     fields, created_at, expires_at, used_at, verdict, claims, claims_deleted, withdrawn_at";
+     fields, created_at, expires_at, used_at, verdict, claims, claims_deleted, withdrawn_at, \
+     declined_at";
 
 /// A session as column values.
 pub(super) struct SessionValues {
@@ -98,6 +99,7 @@ where
     let claims: Option<String> = row.try_get(11)?;
     let claims_deleted: bool = row.try_get(12)?;
     let withdrawn_at: Option<i64> = row.try_get(13)?;
+    let declined_at: Option<i64> = row.try_get(14)?;
     let verdict = match verdict {
         Some(text) => {
             let mut verdict: Verdict = from_json(&text, "verdict", &id_text)?;
@@ -115,6 +117,7 @@ where
         used_at: used_at.map(to_u64),
         verdict,
         withdrawn_at: withdrawn_at.map(to_u64),
+        declined_at: declined_at.map(to_u64),
     })
 }
 
@@ -173,6 +176,17 @@ pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (registration_id, 
 /// Marks a session used with its verdict, only if it is still unused: the atomic single use.
 pub(super) const CONSUME: &str = "UPDATE sessions SET used_at = $2, verdict = $3, claims = $4 \
      WHERE registration_id = $1 AND used_at IS NULL";
+/// Records the first decline of a session unused and unexpired at `$2`.
+pub(super) const DECLINE: &str = "UPDATE sessions SET declined_at = $2 \
+     WHERE registration_id = $1 AND used_at IS NULL AND declined_at IS NULL \
+     AND expires_at >= $2";
+/// Records the expiry of up to `$2` sessions unanswered past their expiry at `$1`; the
+/// outer conditions again, so that a row another sweep recorded meanwhile is skipped.
+pub(super) const RECORD_EXPIRIES: &str = "UPDATE sessions SET expiry_recorded_at = $1 \
+     WHERE registration_id IN (SELECT registration_id FROM sessions \
+     WHERE used_at IS NULL AND expiry_recorded_at IS NULL AND expires_at < $1 LIMIT $2) \
+     AND used_at IS NULL AND expiry_recorded_at IS NULL \
+     RETURNING registration_id";
 /// Deletes one registration's claims.
 pub(super) const DELETE_CLAIMS: &str = "UPDATE sessions SET claims = NULL, claims_deleted = TRUE \
      WHERE registration_id = $1 AND claims IS NOT NULL";
@@ -296,6 +310,50 @@ macro_rules! impl_store {
                 }
                 transaction.commit().await?;
                 Ok(used)
+            }
+
+            async fn decline(
+                &self,
+                registration_id: alloy::primitives::B256,
+                at: u64,
+            ) -> $crate::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(rows::DECLINE)
+                    .bind(registration_id.to_string())
+                    .bind(rows::to_i64(at))
+                    .execute(&mut *tx)
+                    .await?;
+                let first = done.rows_affected() == 1;
+                if first {
+                    let event = $crate::events::Event::session_declined(registration_id, at);
+                    Self::insert_event(&mut tx, &event).await?;
+                }
+                tx.commit().await?;
+                Ok(first)
+            }
+
+            async fn record_expiries(
+                &self,
+                now: u64,
+                limit: u32,
+            ) -> $crate::Result<Vec<alloy::primitives::B256>> {
+                let mut tx = self.pool.begin().await?;
+                let recorded: Vec<String> = sqlx::query_scalar(rows::RECORD_EXPIRIES)
+                    .bind(rows::to_i64(now))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut expired = Vec::with_capacity(recorded.len());
+                for id in recorded {
+                    let registration_id: alloy::primitives::B256 = id.parse().map_err(|_| {
+                        rows::corrupt("registration_id", &id, "not 32 bytes of hex")
+                    })?;
+                    let event = $crate::events::Event::session_expired(registration_id, now);
+                    Self::insert_event(&mut tx, &event).await?;
+                    expired.push(registration_id);
+                }
+                tx.commit().await?;
+                Ok(expired)
             }
 
             async fn delete_disclosed(

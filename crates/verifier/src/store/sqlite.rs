@@ -27,6 +27,11 @@ const MIGRATIONS: Embedded = Embedded(&[
         "monitor",
         include_str!("../../migrations/sqlite/0003_monitor.sql"),
     ),
+    (
+        4,
+        "declines and expiries",
+        include_str!("../../migrations/sqlite/0004_declines_and_expiries.sql"),
+    ),
 ]);
 
 /// Sessions and verdicts in a SQLite file.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use alloy::primitives::{address, B256};
 use kyc_core::claims::Claim;
-use kyc_verifier::{AnyStore, Outcome, Session, SessionRequest, Store, Verdict};
+use kyc_verifier::{events::EventType, AnyStore, Outcome, Session, SessionRequest, Store, Verdict};
 
 use kyc_test_utils::unix_now;
 
@@ -57,6 +57,7 @@ async fn suite<S: Store>(store: S) {
     let record = store.session(open.registration_id).await.unwrap().unwrap();
     assert_eq!(record.session, open);
     assert_eq!((record.used_at, record.verdict), (None, None));
+    assert_eq!(record.declined_at, None);
     assert!(store.session(B256::repeat_byte(1)).await.unwrap().is_none());
     let found = store
         .sessions(&[
@@ -134,10 +135,156 @@ async fn suite<S: Store>(store: S) {
     assert_eq!(claims_of(&recent).await, 2);
 }
 
+/// The events of a type in the outbox (the store may be shared with earlier runs).
+async fn events_of<S: Store>(store: &S, kind: EventType) -> usize {
+    let deliveries = store.deliveries(None, 100_000).await.unwrap();
+    deliveries
+        .iter()
+        .filter(|delivery| delivery.kind == kind)
+        .count()
+}
+
+async fn declined_events<S: Store>(store: &S) -> usize {
+    events_of(store, EventType::SessionDeclined).await
+}
+
+/// A session that expired `ago` seconds ago.
+fn expired(ago: u64) -> Session {
+    let mut session = session();
+    session.expires_at = unix_now() - ago;
+    session
+}
+
+/// Expiries are recorded once per unanswered session, however many sweep at once.
+async fn expiries<S: Store>(store: S) {
+    let events = events_of(&store, EventType::SessionExpired).await;
+    let (lapsed, open, answered, declined) = (expired(10), session(), expired(10), expired(10));
+    for session in [&lapsed, &open, &answered, &declined] {
+        store.insert_session(session).await.unwrap();
+    }
+    assert!(store
+        .consume(answered.registration_id, &approved(&answered, unix_now()))
+        .await
+        .unwrap());
+    assert!(store
+        .decline(declined.registration_id, declined.expires_at - 1)
+        .await
+        .unwrap());
+    let many: Vec<Session> = (0..5).map(|_| expired(1)).collect();
+    for session in &many {
+        store.insert_session(session).await.unwrap();
+    }
+
+    // Two sweeps at once, in batches of two: each expiry is recorded by one of them.
+    let mut recorded = Vec::new();
+    loop {
+        let now = unix_now();
+        let (first, second) =
+            tokio::join!(store.record_expiries(now, 2), store.record_expiries(now, 2));
+        let (first, second) = (first.unwrap(), second.unwrap());
+        assert!(first.len() <= 2 && second.len() <= 2);
+        if first.is_empty() && second.is_empty() {
+            break;
+        }
+        recorded.extend(first.into_iter().chain(second));
+    }
+    let count = |id: B256| recorded.iter().filter(|found| **found == id).count();
+    for session in many.iter().chain([&lapsed, &declined]) {
+        assert_eq!(count(session.registration_id), 1, "recorded once");
+    }
+    for session in [&open, &answered] {
+        assert_eq!(count(session.registration_id), 0, "not expired unanswered");
+    }
+    let mut distinct = recorded.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), recorded.len());
+    assert_eq!(
+        events_of(&store, EventType::SessionExpired).await,
+        events + recorded.len(),
+        "one event each"
+    );
+    assert!(store
+        .record_expiries(unix_now(), 1000)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// A decline is recorded once, for an open session, and leaves it open.
+async fn declines<S: Store>(store: S) {
+    let open = session();
+    store.insert_session(&open).await.unwrap();
+    let id = open.registration_id;
+    let events = declined_events(&store).await;
+    let first = unix_now();
+    assert!(store.decline(id, first).await.unwrap());
+    assert_eq!(declined_events(&store).await, events + 1);
+    assert!(
+        !store.decline(id, first + 5).await.unwrap(),
+        "declined once"
+    );
+    assert_eq!(declined_events(&store).await, events + 1, "one event");
+    let record = store.session(id).await.unwrap().unwrap();
+    assert_eq!(record.declined_at, Some(first), "the first decline's time");
+    assert_eq!((record.used_at, record.verdict), (None, None));
+
+    // The session stays open: a later answer still uses it up, and keeps the decline.
+    let verdict = approved(&open, unix_now());
+    assert!(store.consume(id, &verdict).await.unwrap());
+    let record = store.session(id).await.unwrap().unwrap();
+    assert_eq!(record.verdict.as_ref(), Some(&verdict));
+    assert_eq!(record.declined_at, Some(first));
+
+    // A used, an unknown or an expired session records no decline.
+    let used = session();
+    store.insert_session(&used).await.unwrap();
+    assert!(store
+        .consume(used.registration_id, &approved(&used, unix_now()))
+        .await
+        .unwrap());
+    assert!(!store.decline(used.registration_id, first).await.unwrap());
+    assert!(!store.decline(B256::repeat_byte(2), first).await.unwrap());
+    let expired = session();
+    store.insert_session(&expired).await.unwrap();
+    assert!(!store
+        .decline(expired.registration_id, expired.expires_at + 1)
+        .await
+        .unwrap());
+    assert!(
+        store
+            .decline(expired.registration_id, expired.expires_at)
+            .await
+            .unwrap(),
+        "open until its expiry"
+    );
+    for id in [used.registration_id, B256::repeat_byte(2)] {
+        let declined = store.session(id).await.unwrap().map(|r| r.declined_at);
+        assert!(matches!(declined, None | Some(None)), "{id}");
+    }
+    assert_eq!(declined_events(&store).await, events + 2);
+}
+
 #[tokio::test]
 async fn the_suite_on_sqlite() {
     let (store, _dir) = sqlite_store().await;
     suite(store).await;
+}
+
+// One test per store for both, since the event counts of one would see the other's.
+#[tokio::test]
+async fn declines_and_expiries_on_sqlite() {
+    let (store, _dir) = sqlite_store().await;
+    declines(store.clone()).await;
+    expiries(store).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
+async fn declines_and_expiries_on_postgres() {
+    let store = AnyStore::connect(&postgres_url()).await.unwrap();
+    declines(store.clone()).await;
+    expiries(store).await;
 }
 
 #[tokio::test]

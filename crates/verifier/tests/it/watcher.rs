@@ -97,7 +97,7 @@ async fn a_revocation_is_an_event_and_a_reorg_that_undoes_it_reinstates() {
     let data = &events[0].data;
     assert_eq!(data.transaction, Some(receipt.transaction_hash));
     assert_eq!(data.block, receipt.block_number);
-    assert_eq!((data.subject, data.root), (subject, Some(root)));
+    assert_eq!((data.subject, data.root), (Some(subject), Some(root)));
     assert_eq!(fixture.status().await, CustomerStatus::Revoked);
     // The same blocks read again change nothing.
     assert!(pass(&mut watcher).await.is_empty());
