@@ -54,6 +54,12 @@ pub enum Error {
     /// A session's time to live is zero or too long to represent.
     #[error("session time to live must be between 1 second and 1 year")]
     SessionTtl,
+    /// A batch ID of invitations is not 1 to 64 of `A-Z a-z 0-9 . _ -`.
+    #[error("a batch id is 1 to 64 letters, digits, '.', '_' or '-'")]
+    InvalidBatch,
+    /// A list of invitations has no header row with one `reference` column.
+    #[error("invalid csv: {0}")]
+    InvalidCsv(String),
     /// A policy file does not parse or breaks a rule.
     #[error("invalid policy: {0}")]
     Policy(String),
@@ -74,7 +80,8 @@ pub enum Error {
 impl Error {
     /// A machine-readable code for the error, never a verdict on the person:
     /// `rpc_unavailable` for a chain outage, `store_unavailable` for a database one,
-    /// `invalid_session`, `invalid_policy`, `invalid_database_url`, `internal_error`.
+    /// `invalid_session`, `invalid_batch`, `invalid_csv`, `invalid_policy`,
+    /// `invalid_database_url`, `internal_error`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Rpc(_) | Self::NoRegistry { .. } => "rpc_unavailable",
@@ -83,6 +90,8 @@ impl Error {
             | Self::Migration(_)
             | Self::CorruptRow { .. } => "store_unavailable",
             Self::Session(_) | Self::SessionTtl => "invalid_session",
+            Self::InvalidBatch => "invalid_batch",
+            Self::InvalidCsv(_) => "invalid_csv",
             Self::Policy(_) => "invalid_policy",
             Self::UnsupportedDatabase(_) | Self::PostgresDisabled(_) => "invalid_database_url",
             Self::Random(_) | Self::Qr(_) | Self::Image(_) | Self::Clock => "internal_error",

@@ -8,6 +8,7 @@ mod digest;
 mod error;
 pub mod events;
 pub mod inspect;
+pub mod invitations;
 pub mod outbox;
 pub mod policy;
 pub mod qr;

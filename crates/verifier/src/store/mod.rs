@@ -12,11 +12,13 @@ use alloy::primitives::{Address, B256};
 use crate::{
     customers::Customer,
     events::Event,
+    invitations::StoredInvitation,
     outbox::{Attempt, Delivery, DeliveryRecord, DeliveryStatus},
     watcher::CustomerUpdate,
     Result, Session, Verdict,
 };
 
+mod invitations;
 mod migrations;
 mod monitor;
 #[cfg(feature = "postgres")]
@@ -100,6 +102,23 @@ pub trait Store: Send + Sync {
         now: u64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<B256>>> + Send;
+
+    /// Records invitations of `batch`, each a bank's reference and a session opened for
+    /// it, in one transaction. A reference the batch has already keeps its invitation,
+    /// and the session given for it is not stored. Returns, in their order, the
+    /// registration ID of each reference's invitation, new or not.
+    fn insert_invitations(
+        &self,
+        batch: &str,
+        invitations: &[(String, Session)],
+    ) -> impl Future<Output = Result<Vec<B256>>> + Send;
+
+    /// The invitations with their sessions, in the order they were made; of `batch`
+    /// only, when given.
+    fn invitations(
+        &self,
+        batch: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<StoredInvitation>>> + Send;
 
     /// Deletes the disclosed claims of a registration (the person withdrew consent);
     /// the verdict stays, without claim values. Returns whether there were any.
@@ -290,6 +309,18 @@ impl Store for AnyStore {
 
     async fn record_expiries(&self, now: u64, limit: u32) -> Result<Vec<B256>> {
         delegate!(self, store => store.record_expiries(now, limit))
+    }
+
+    async fn insert_invitations(
+        &self,
+        batch: &str,
+        invitations: &[(String, Session)],
+    ) -> Result<Vec<B256>> {
+        delegate!(self, store => store.insert_invitations(batch, invitations))
+    }
+
+    async fn invitations(&self, batch: Option<&str>) -> Result<Vec<StoredInvitation>> {
+        delegate!(self, store => store.invitations(batch))
     }
 
     async fn delete_disclosed(&self, registration_id: B256) -> Result<bool> {

@@ -3,6 +3,7 @@
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::{
+    invitations,
     migrations::{migrator, Embedded},
     monitor,
     rows::{self, impl_store},
@@ -29,6 +30,11 @@ const MIGRATIONS: Embedded = Embedded(&[
         4,
         "declines and expiries",
         include_str!("../../migrations/postgres/0004_declines_and_expiries.sql"),
+    ),
+    (
+        5,
+        "invitations",
+        include_str!("../../migrations/postgres/0005_invitations.sql"),
     ),
 ]);
 

@@ -213,10 +213,15 @@ macro_rules! impl_store {
     ($store:ty, $db:ty, $lock:expr) => {
         monitor::monitor_helpers!($store, $db);
 
-        impl $crate::Store for $store {
-            monitor::monitor_methods!($db, $lock);
-
-            async fn insert_session(&self, session: &$crate::Session) -> $crate::Result<()> {
+        impl $store {
+            /// Records a new session through `executor`: the pool, or a transaction.
+            async fn insert_session_with<'c, E>(
+                executor: E,
+                session: &$crate::Session,
+            ) -> $crate::Result<()>
+            where
+                E: sqlx::Executor<'c, Database = $db>,
+            {
                 let values = rows::SessionValues::new(session)?;
                 sqlx::query(rows::INSERT_SESSION)
                     .bind(values.registration_id)
@@ -228,9 +233,18 @@ macro_rules! impl_store {
                     .bind(values.fields)
                     .bind(values.created_at)
                     .bind(values.expires_at)
-                    .execute(&self.pool)
+                    .execute(executor)
                     .await?;
                 Ok(())
+            }
+        }
+
+        impl $crate::Store for $store {
+            monitor::monitor_methods!($db, $lock);
+            invitations::invitation_methods!();
+
+            async fn insert_session(&self, session: &$crate::Session) -> $crate::Result<()> {
+                Self::insert_session_with(&self.pool, session).await
             }
 
             async fn session(

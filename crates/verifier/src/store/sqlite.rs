@@ -5,6 +5,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::{
+    invitations,
     migrations::{migrator, Embedded},
     monitor,
     rows::{self, impl_store},
@@ -31,6 +32,11 @@ const MIGRATIONS: Embedded = Embedded(&[
         4,
         "declines and expiries",
         include_str!("../../migrations/sqlite/0004_declines_and_expiries.sql"),
+    ),
+    (
+        5,
+        "invitations",
+        include_str!("../../migrations/sqlite/0005_invitations.sql"),
     ),
 ]);
 

@@ -3,6 +3,7 @@
 
 mod batching;
 mod fixtures;
+mod invitations;
 mod policy;
 mod qr;
 mod race;
