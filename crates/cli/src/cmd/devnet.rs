@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use kyc_devnet::{AnvilOptions, Devnet, Error, DEMO_CERTIFIER_NAME};
 
-use crate::devnet::{AnvilOptions, Devnet, DEMO_CERTIFIER_NAME};
+use crate::output::print_json;
 
 /// Start anvil, deploy the registry, add a demo certifier and print the settings as shell exports.
 #[derive(Debug, clap::Args)]
@@ -28,35 +29,20 @@ impl Args {
             port: Some(self.port),
             block_time: self.block_time,
         };
-        let devnet = Devnet::start(&options).await?;
-        let certifier_key = alloy::hex::encode_prefixed(devnet.certifier.to_bytes());
-        let settings = [
-            ("ETH_RPC_URL", devnet.anvil.endpoint()),
-            ("KYC_REGISTRY", devnet.registry.to_checksum(None)),
-            ("KYC_CHAIN_ID", devnet.anvil.chain_id().to_string()),
-            (
-                "KYC_CERTIFIER",
-                devnet.certifier.address().to_checksum(None),
-            ),
-            // anvil's well-known test key: public knowledge, safe to print. Not exported as
-            // KYC_PRIVATE_KEY, which every signing command reads: a person's wallet would sign
-            // as the certifier. Pass it with `--private-key $KYC_CERTIFIER_KEY`.
-            ("KYC_CERTIFIER_KEY", certifier_key),
-        ];
-        let exports: String = settings
-            .iter()
-            .map(|(name, value)| format!("export {name}={value}\n"))
-            .collect();
+        let devnet = Devnet::start(&options).await.map_err(|error| match error {
+            Error::PortInUse { .. } => anyhow::anyhow!("{error}: choose another with --port"),
+            other => other.into(),
+        })?;
+        // anvil's well-known test keys: public knowledge, safe to print. Use the
+        // certifier's with `--private-key $KYC_CERTIFIER_KEY`.
+        let settings = devnet.settings();
+        let exports = settings.exports();
         if let Some(path) = &self.env_out {
             std::fs::write(path, &exports)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         if json {
-            let map: serde_json::Map<_, _> = settings
-                .iter()
-                .map(|(name, value)| (name.to_string(), value.clone().into()))
-                .collect();
-            println!("{}", serde_json::Value::Object(map));
+            print_json(&settings)?;
         } else {
             eprintln!(
                 "devnet: registry deployed, certifier {DEMO_CERTIFIER_NAME:?} added; Ctrl-C to stop"

@@ -111,15 +111,25 @@ impl BatchArgs {
     }
 }
 
-/// A verifier over the registry and the database these options name.
-async fn verifier(
-    registry: &RegistryArgs,
-    database: &DatabaseArgs,
-) -> anyhow::Result<Verifier<AnyStore>> {
-    let store = database.connect().await?;
-    Verifier::connect(&registry.rpc.rpc_url, registry.registry, store)
-        .await
-        .with_context(|| format!("cannot use the registry through {}", registry.rpc.rpc_url))
+/// The registry and the database a verifier works on.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct VerifierArgs {
+    #[command(flatten)]
+    registry: RegistryArgs,
+
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+impl VerifierArgs {
+    /// A verifier over the registry and the database these options name.
+    pub(crate) async fn connect(&self) -> anyhow::Result<Verifier<AnyStore>> {
+        let store = self.database.connect().await?;
+        let rpc_url = &self.registry.rpc.rpc_url;
+        Verifier::connect(rpc_url, self.registry.registry, store)
+            .await
+            .with_context(|| format!("cannot use the registry through {rpc_url}"))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -175,10 +185,7 @@ struct SessionNewArgs {
     out: Option<PathBuf>,
 
     #[command(flatten)]
-    registry: RegistryArgs,
-
-    #[command(flatten)]
-    database: DatabaseArgs,
+    verifier: VerifierArgs,
 }
 
 impl SessionNewArgs {
@@ -197,7 +204,7 @@ impl SessionNewArgs {
             fields: self.fields.clone(),
             ttl: self.ttl,
         };
-        let verifier = verifier(&self.registry, &self.database).await?;
+        let verifier = self.verifier.connect().await?;
         let session = verifier.open_session(request).await?;
         let uri = session.uri().to_uri_string();
         let drawing = self.qr.map(|format| qr::render(&uri, format)).transpose()?;
@@ -249,13 +256,10 @@ struct VerifyArgs {
     policy: Option<PathBuf>,
 
     #[command(flatten)]
-    registry: RegistryArgs,
+    verifier: VerifierArgs,
 
     #[command(flatten)]
     batch: BatchArgs,
-
-    #[command(flatten)]
-    database: DatabaseArgs,
 }
 
 impl VerifyArgs {
@@ -271,9 +275,7 @@ impl VerifyArgs {
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let verifier = self
-            .batch
-            .apply(verifier(&self.registry, &self.database).await?);
+        let verifier = self.batch.apply(self.verifier.connect().await?);
         let verdicts = verifier.verify_many(&submissions, &policy).await?;
         let output = match verdicts.as_slice() {
             [verdict] => serde_json::to_string_pretty(verdict)?,

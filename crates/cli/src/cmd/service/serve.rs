@@ -9,8 +9,7 @@ use kyc_service::{
 use kyc_verifier::Policy;
 use tokio::net::TcpListener;
 
-use super::{BatchArgs, DatabaseArgs};
-use crate::opts::RegistryArgs;
+use super::{BatchArgs, VerifierArgs};
 
 /// The environment variable that holds the backend's bearer token when no file is given.
 const TOKEN_ENV: &str = "KYC_SERVICE_TOKEN";
@@ -71,13 +70,10 @@ pub(super) struct ServeArgs {
     webhook_timeout: Duration,
 
     #[command(flatten)]
-    registry: RegistryArgs,
+    verifier: VerifierArgs,
 
     #[command(flatten)]
     batch: BatchArgs,
-
-    #[command(flatten)]
-    database: DatabaseArgs,
 }
 
 impl ServeArgs {
@@ -85,9 +81,7 @@ impl ServeArgs {
         let token = self.token()?;
         let webhook = self.webhook()?;
         let policy = Policy::load(&self.policy)?;
-        let verifier = self
-            .batch
-            .apply(super::verifier(&self.registry, &self.database).await?);
+        let verifier = self.batch.apply(self.verifier.connect().await?);
         let mut config = ServiceConfig::new(self.service, token, policy);
         config.name = self.name;
         config.retention = self.retention;

@@ -7,8 +7,7 @@ use std::{io::Write, time::Duration};
 use anyhow::bail;
 use kyc_verifier::watcher::{Pass, WatchOptions};
 
-use super::DatabaseArgs;
-use crate::opts::RegistryArgs;
+use super::VerifierArgs;
 
 /// Follow the registry for the verified customers in the database: print each change
 /// of status (revoked, withdrawn, expired, re-attested, certifier removed, reinstated)
@@ -35,15 +34,12 @@ pub(super) struct WatchArgs {
     max_log_range: u64,
 
     #[command(flatten)]
-    registry: RegistryArgs,
-
-    #[command(flatten)]
-    database: DatabaseArgs,
+    verifier: VerifierArgs,
 }
 
 impl WatchArgs {
     pub(super) async fn run(self) -> anyhow::Result<()> {
-        let verifier = super::verifier(&self.registry, &self.database).await?;
+        let verifier = self.verifier.connect().await?;
         let mut watcher = verifier.watcher(WatchOptions {
             reorg_depth: self.reorg_depth,
             max_log_range: self.max_log_range,
