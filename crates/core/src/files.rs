@@ -313,8 +313,8 @@ impl JsonFile for WithdrawRelay {
     }
 }
 
-/// A subject's signed `ConsentWithdrawal`: the body posted to
-/// `{service}/v1/sessions/{registration_id}/withdrawal`.
+/// A subject's signed `ConsentWithdrawal`: the body a wallet posts to the service
+/// that holds the consent, where that service's session says.
 ///
 /// The EIP-712 domain is the chain and registry of the consent, which the service knows
 /// from its session.
@@ -352,14 +352,6 @@ impl SignedConsentWithdrawal {
     /// The digest of [`message`](Self::message) under the consent's domain.
     pub fn signing_hash(&self, chain_id: u64, registry: Address) -> B256 {
         signing_hash(&self.message(), chain_id, registry)
-    }
-
-    /// Where the service takes it: `{service}/v1/sessions/{registration_id}/withdrawal`.
-    pub fn url(&self) -> String {
-        format!(
-            "{}/v1/sessions/{}/withdrawal",
-            self.service, self.registration_id
-        )
     }
 }
 

@@ -208,6 +208,7 @@ impl ConsentDraft {
             outcome: receipt.outcome,
             reasons: receipt.reasons.clone(),
             withdrawn_at: None,
+            callback: Some(self.code.callback.clone()),
         }
     }
 }

@@ -4,8 +4,12 @@
 use std::{fs, path::PathBuf};
 
 use alloy::primitives::{Address, B256};
-use kyc_core::files::{parse_json, FormatVersion};
+use kyc_core::{
+    files::{parse_json, FormatVersion},
+    uri::default_callback,
+};
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 use crate::{folder::io_error, Error, Result};
 
@@ -65,6 +69,29 @@ pub struct ConsentRecord {
     /// When the person withdrew the consent, if they did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn_at: Option<u64>,
+    /// Where the code said to send answers; absent from records kept before it was
+    /// logged, whose codes used the default callback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
+}
+
+impl ConsentRecord {
+    /// Where a withdrawal of this consent goes: `withdrawal` beside the callback the
+    /// service gave (a reference resolved against it, so `…/submission` becomes
+    /// `…/withdrawal`), on the service's origin.
+    pub fn withdrawal_url(&self) -> Result<String> {
+        let callback = self
+            .callback
+            .clone()
+            .unwrap_or_else(|| default_callback(&self.service, self.registration_id));
+        Url::parse(&callback)
+            .and_then(|url| url.join("withdrawal"))
+            .map(String::from)
+            .map_err(|error| Error::Http {
+                reason: format!("the consent's callback is not a URL: {error}"),
+                url: callback,
+            })
+    }
 }
 
 #[derive(Default, Serialize, Deserialize)]

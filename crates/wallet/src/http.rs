@@ -76,12 +76,15 @@ impl ServiceClient {
         })
     }
 
-    /// Posts a signed consent withdrawal to the service's session and returns its answer.
+    /// Posts a signed consent withdrawal to `url` (see
+    /// [`ConsentRecord::withdrawal_url`](crate::consent_log::ConsentRecord::withdrawal_url))
+    /// and returns the service's answer.
     pub async fn withdraw_consent(
         &self,
+        url: &str,
         withdrawal: &SignedConsentWithdrawal,
     ) -> Result<serde_json::Value> {
-        let url = withdrawal.url();
+        let url = url.to_owned();
         let (status, body) = self.post_json(&url, withdrawal).await?;
         if !(200..300).contains(&status) {
             let message = body

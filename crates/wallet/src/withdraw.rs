@@ -137,7 +137,9 @@ pub async fn withdraw_consent(
         consent.chain_id,
         consent.registry,
     )?;
-    let answer = client.withdraw_consent(&withdrawal).await?;
+    let answer = client
+        .withdraw_consent(&consent.withdrawal_url()?, &withdrawal)
+        .await?;
     log.mark_withdrawn(consent.registration_id, signed_at)?;
     Ok(ConsentWithdrawn {
         registration_id: consent.registration_id,

@@ -292,6 +292,7 @@ fn the_consent_log_records_and_marks_withdrawals() {
         outcome: ConsentOutcome::Approved,
         reasons: vec![],
         withdrawn_at: None,
+        callback: None,
     };
     log.append(record.clone()).unwrap();
     assert_eq!(log.find(record.registration_id).unwrap(), record);
@@ -307,4 +308,39 @@ fn the_consent_log_records_and_marks_withdrawals() {
 
     std::fs::write(dir.path().join("consents.json"), "{\"version\": 2}").unwrap();
     assert!(matches!(log.records(), Err(Error::BadWalletFile { .. })));
+}
+
+#[test]
+fn a_withdrawal_goes_beside_the_callback_the_code_gave() {
+    let registration_id = alloy::primitives::B256::repeat_byte(5);
+    let record = |callback: Option<&str>| ConsentRecord {
+        registration_id,
+        service: "https://shop.example".to_owned(),
+        name: "Ticket Shop".to_owned(),
+        chain_id: 31337,
+        registry: Address::repeat_byte(1),
+        certifier: Address::repeat_byte(2),
+        fields: vec!["birthdate".to_owned()],
+        signed_at: 1_700_000_000,
+        outcome: ConsentOutcome::Approved,
+        reasons: vec![],
+        withdrawn_at: None,
+        callback: callback.map(str::to_owned),
+    };
+    // A code that left `cb` out, and a record kept before callbacks were logged.
+    let default = format!("https://shop.example/v1/sessions/{registration_id}/withdrawal");
+    let callback = format!("https://shop.example/v1/sessions/{registration_id}/submission");
+    assert_eq!(record(Some(&callback)).withdrawal_url().unwrap(), default);
+    assert_eq!(record(None).withdrawal_url().unwrap(), default);
+    // A service with routes of its own.
+    assert_eq!(
+        record(Some("https://shop.example/kyc/answer?lang=ja"))
+            .withdrawal_url()
+            .unwrap(),
+        "https://shop.example/kyc/withdrawal"
+    );
+    assert!(matches!(
+        record(Some("not a url")).withdrawal_url(),
+        Err(Error::Http { .. })
+    ));
 }

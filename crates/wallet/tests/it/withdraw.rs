@@ -166,15 +166,13 @@ async fn a_consent_withdrawal_reaches_the_service_signed_by_the_subject() {
         .unwrap()
     };
     let withdrawal = sign(setup.devnet.chain_id());
-    assert_eq!(
-        withdrawal.url(),
-        format!(
-            "{}/v1/sessions/{}/withdrawal",
-            service.origin, code.registration_id
-        )
+    // The withdrawal goes beside the callback the code gave.
+    let url = format!(
+        "{}/v1/sessions/{}/withdrawal",
+        service.origin, code.registration_id
     );
     let client = ServiceClient::new().unwrap();
-    let answer = client.withdraw_consent(&withdrawal).await.unwrap();
+    let answer = client.withdraw_consent(&url, &withdrawal).await.unwrap();
     assert_eq!(answer["deleted"], true);
     let body: serde_json::Value = serde_json::from_str(&service.received()[0]).unwrap();
     let mut keys: Vec<&str> = body
@@ -198,7 +196,7 @@ async fn a_consent_withdrawal_reaches_the_service_signed_by_the_subject() {
 
     // Signed for another chain: the service does not recover the subject and refuses.
     let err = client
-        .withdraw_consent(&sign(setup.devnet.chain_id() + 1))
+        .withdraw_consent(&url, &sign(setup.devnet.chain_id() + 1))
         .await
         .unwrap_err();
     assert!(
