@@ -120,6 +120,14 @@ pub enum Error {
         /// Why it is refused.
         reason: &'static str,
     },
+    /// A body over its size limit.
+    #[error("{what} is over the limit of {limit} bytes")]
+    TooLarge {
+        /// What the body should have been.
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// JSON that does not parse into the expected file; names the path, not the input.
     #[error("invalid json: {0}")]
     Json(String),

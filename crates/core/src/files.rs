@@ -1,6 +1,6 @@
 //! The JSON files: request (wallet → certifier), credential (certifier → wallet),
-//! submission (wallet → service), withdraw relay (wallet → certifier or any relayer),
-//! signed consent withdrawal (wallet → service), and the plain claim list.
+//! submission and decline (wallet → service), withdraw relay (wallet → certifier or any
+//! relayer), signed consent withdrawal (wallet → service), and the plain claim list.
 //!
 //! Unknown fields are refused, `version` is 1, hex is `0x`-prefixed (any case in,
 //! lower case out, addresses EIP-55 checksummed out), times and amounts are numbers.
@@ -16,7 +16,7 @@ use crate::{
     eip712::{signing_hash, AttestRequest, Consent, ConsentWithdrawal, Withdraw},
     evidence::Evidence,
     signature::is_erc6492_wrapped,
-    uri::is_bare_origin,
+    uri::{is_bare_origin, MAX_ORIGIN_LEN},
     Error, Result,
 };
 
@@ -252,6 +252,66 @@ impl JsonFile for Submission {
         self.disclosed().try_for_each(SaltedClaim::check)?;
         check_key_order(self.disclosed().map(|claim| claim.key.as_str()))?;
         check_root(self.root, self.computed_root()?)
+    }
+}
+
+/// The largest decline accepted, in bytes: a decline is a few hundred bytes at most.
+pub const MAX_DECLINE_BYTES: usize = 2048;
+
+/// A person's "no" to a registration: posted to the code's callback in place of a
+/// [`Submission`]. It is not signed (anyone holding the code may say no), so a service
+/// records it without using up the session, and a later authentic answer still counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decline {
+    /// Always 1.
+    pub version: FormatVersion,
+    /// The registration ID from the service's QR code.
+    #[serde(with = "crate::hex")]
+    pub registration_id: B256,
+    /// The service's origin, as in the QR code.
+    pub service: String,
+    /// When the person declined (Unix seconds).
+    pub declined_at: u64,
+}
+
+impl Decline {
+    /// Whether a callback body has the shape of a decline rather than a submission: a
+    /// JSON object with `declined_at` and without `signature`. Nothing else is checked.
+    pub fn is_decline_shaped(json: &[u8]) -> bool {
+        /// The two members that tell the bodies apart; every other one is skipped.
+        #[derive(Deserialize)]
+        struct Shape {
+            declined_at: Option<serde::de::IgnoredAny>,
+            signature: Option<serde::de::IgnoredAny>,
+        }
+        serde_json::from_slice::<Shape>(json)
+            .is_ok_and(|shape| shape.declined_at.is_some() && shape.signature.is_none())
+    }
+
+    /// Parses and checks a decline from a request body of at most
+    /// [`MAX_DECLINE_BYTES`]; errors never repeat the body.
+    pub fn from_bytes(json: &[u8]) -> Result<Self> {
+        if json.len() > MAX_DECLINE_BYTES {
+            return Err(Error::TooLarge {
+                what: "decline",
+                limit: MAX_DECLINE_BYTES,
+            });
+        }
+        let text = std::str::from_utf8(json).map_err(|_| Error::Json("not UTF-8".to_owned()))?;
+        Self::from_json(text)
+    }
+}
+
+impl JsonFile for Decline {
+    fn check(&self) -> Result<()> {
+        if self.service.len() > MAX_ORIGIN_LEN || !is_bare_origin(&self.service) {
+            return Err(Error::InvalidField {
+                field: "service",
+                reason: "is not a bare origin",
+            });
+        }
+        Ok(())
     }
 }
 

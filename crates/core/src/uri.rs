@@ -18,6 +18,8 @@ const ENCODED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 /// The longest display name, in bytes.
 pub const MAX_NAME_LEN: usize = 128;
+/// The longest service origin a service accepts in an answer, in bytes.
+pub const MAX_ORIGIN_LEN: usize = 256;
 
 /// A service's request to register a person: what the QR code holds.
 #[derive(Clone, Debug, PartialEq, Eq)]

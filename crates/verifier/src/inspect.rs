@@ -17,7 +17,7 @@ pub const MAX_SUBMISSION_BYTES: usize = 128 * 1024;
 /// The longest signature accepted: 65 bytes for a key, more for a contract wallet (ERC-1271).
 pub const MAX_SIGNATURE_LEN: usize = 4096;
 /// The longest service origin accepted, in bytes.
-pub const MAX_SERVICE_LEN: usize = 256;
+pub const MAX_SERVICE_LEN: usize = kyc_core::uri::MAX_ORIGIN_LEN;
 
 /// What the subject's signature shows without asking the chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

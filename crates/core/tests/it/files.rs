@@ -1,7 +1,7 @@
 use kyc_core::{
     files::{
-        parse_json, root_of_json, Credential, FileKind, JsonFile, Request, SignedConsentWithdrawal,
-        Submission, WithdrawRelay,
+        parse_json, root_of_json, Credential, Decline, FileKind, FormatVersion, JsonFile, Request,
+        SignedConsentWithdrawal, Submission, WithdrawRelay, MAX_DECLINE_BYTES,
     },
     signature::{recover_signer, ERC6492_MAGIC},
     Error,
@@ -103,6 +103,92 @@ fn withdrawals_round_trip_and_refuse_unknown_fields() -> TestResult {
         panic!("a json error")
     };
     assert!(message.contains("unknown field `reason`"), "{message}");
+    Ok(())
+}
+
+fn decline() -> Decline {
+    let submission = submission();
+    Decline {
+        version: FormatVersion,
+        registration_id: submission.registration_id,
+        service: submission.service,
+        declined_at: 1_764_460_800,
+    }
+}
+
+#[test]
+fn a_decline_round_trips_and_refuses_what_is_not_one() -> TestResult {
+    let json = serde_json::to_string(&decline())?;
+    assert_eq!(
+        json,
+        format!(
+            r#"{{"version":1,"registration_id":"{}","service":"https://bank.example","declined_at":1764460800}}"#,
+            decline().registration_id
+        )
+    );
+    assert_eq!(Decline::from_bytes(json.as_bytes())?, decline());
+
+    let message = json_error::<Decline>(&edited(&decline(), |v| v["reason"] = json!("no")));
+    assert!(message.contains("unknown field `reason`"), "{message}");
+    let message = json_error::<Decline>(&edited(&decline(), |v| v["version"] = json!(2)));
+    assert!(message.contains("unsupported version 2"), "{message}");
+    let message = json_error::<Decline>(&edited(&decline(), |v| {
+        v.as_object_mut().map(|o| o.remove("declined_at"));
+    }));
+    assert!(message.contains("missing field `declined_at`"), "{message}");
+    for service in [
+        "https://bank.example/",
+        "ftp://bank.example",
+        "bank.example",
+    ] {
+        let text = edited(&decline(), |v| v["service"] = json!(service));
+        assert!(
+            matches!(
+                Decline::from_bytes(text.as_bytes()),
+                Err(Error::InvalidField {
+                    field: "service",
+                    ..
+                })
+            ),
+            "{service}"
+        );
+    }
+    // A valid origin, but longer than any service accepts.
+    let long_origin = format!(
+        "https://{}example",
+        format!("{}.", "a".repeat(60)).repeat(5)
+    );
+    assert!(kyc_core::uri::is_bare_origin(&long_origin) && long_origin.len() > 256);
+    let text = edited(&decline(), |v| v["service"] = json!(long_origin));
+    assert!(Decline::from_bytes(text.as_bytes()).is_err());
+
+    let padded = format!("{json}{}", " ".repeat(MAX_DECLINE_BYTES));
+    let error = Decline::from_bytes(padded.as_bytes()).unwrap_err();
+    assert!(matches!(error, Error::TooLarge { .. }), "{error}");
+    assert_eq!(error.to_string(), "decline is over the limit of 2048 bytes");
+    let error = Decline::from_bytes(b"{\"version\":\xff}").unwrap_err();
+    assert_eq!(error.to_string(), "invalid json: not UTF-8");
+    Ok(())
+}
+
+#[test]
+fn a_decline_is_told_from_a_submission_by_its_shape() -> TestResult {
+    assert!(Decline::is_decline_shaped(
+        serde_json::to_string(&decline())?.as_bytes()
+    ));
+    // Shape only: a decline with a bad value is still a decline, to be refused as one.
+    assert!(Decline::is_decline_shaped(br#"{"declined_at":"soon"}"#));
+    assert!(!Decline::is_decline_shaped(
+        serde_json::to_string(&submission())?.as_bytes()
+    ));
+    let both = edited(&submission(), |v| v["declined_at"] = json!(1));
+    assert!(
+        !Decline::is_decline_shaped(both.as_bytes()),
+        "signed: a submission"
+    );
+    for other in [&b"[]"[..], b"not json", b"{}", b"\"declined_at\""] {
+        assert!(!Decline::is_decline_shaped(other));
+    }
     Ok(())
 }
 
