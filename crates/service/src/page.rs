@@ -39,7 +39,7 @@ li{padding:.15rem .55rem;border-radius:6px;background:#eef1f4}\
 .status{font-size:1.5rem;font-weight:700;margin:1.2rem 0 .3rem;padding:.6rem;border-radius:8px;\
 background:#eef1f4}\
 .status.verified{background:#dcf5e3;color:#13622d}.status.refused,.status.expired{background:#fde2e1;\
-color:#8e1b14}.status.review,.status.withdrawn{background:#fff1cc;color:#6b4e00}\
+color:#8e1b14}.status.review,.status.withdrawn,.status.declined{background:#fff1cc;color:#6b4e00}\
 .next{margin:.3rem 0}\
 .reasons{font-family:ui-monospace,'DejaVu Sans Mono',monospace;color:#8e1b14;min-height:1.2em;margin:0}\
 .hint,.expires{color:#59636e;font-size:.9rem;margin:.3rem 0}";
@@ -52,10 +52,11 @@ e.addEventListener('status',function(m){var d=JSON.parse(m.data);s.textContent=d
 s.dataset.status=d.status;s.className='status '+d.status;\
 n.textContent=n.getAttribute('data-'+d.status)||'';\
 r.textContent=d.reasons.length?'Reasons: '+d.reasons.join(', '):'';\
-if(d.status!=='pending')e.close();});})();";
+if(d.status!=='pending'&&(d.status!=='declined'||Date.now()/1e3>+document.body.dataset.expires))\
+e.close();});})();";
 
 /// What happens next, in plain words, for each status the page can show.
-const NEXT_STEPS: [(SessionStatus, &str); 6] = [
+const NEXT_STEPS: [(SessionStatus, &str); 7] = [
     (
         SessionStatus::Pending,
         "Scan the code with your wallet app, or open it on this phone. \
@@ -82,6 +83,11 @@ Ask the service for a new code to try again.",
     (
         SessionStatus::Withdrawn,
         "You withdrew your consent: the service has deleted what you sent.",
+    ),
+    (
+        SessionStatus::Declined,
+        "The request was declined: nothing was sent. If you change your mind, or did not \
+decline it, you can still answer with your wallet until the code expires.",
     ),
 ];
 
@@ -216,7 +222,7 @@ fn render(record: &SessionRecord, svg: &str, status: &StatusEvent) -> String {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>{name}: identity check</title><style>{STYLE}</style></head>\
-<body data-events=\"{id}/events\"><main>\
+<body data-events=\"{id}/events\" data-expires=\"{expires_at}\"><main>\
 <h1>{name}</h1><p class=\"origin\">{origin}</p>\
 <p>asks to check your identity with KYC Anchor. Scan this code with your wallet app.</p>\
 <div class=\"qr\" id=\"qr\">{svg}</div>\
@@ -236,6 +242,7 @@ aria-live=\"polite\">{label}</p><p id=\"next\" class=\"next\"{next_steps}>{next}
         uri = escape(&session.uri().to_uri_string()),
         check_code = check_code(&session.registration_id),
         status_class = status.status.code(),
+        expires_at = session.expires_at,
         label = escape(status.label),
         next = escape(next),
     )
@@ -281,6 +288,7 @@ mod tests {
             SessionStatus::Refused,
             SessionStatus::Expired,
             SessionStatus::Withdrawn,
+            SessionStatus::Declined,
         ] {
             assert!(
                 NEXT_STEPS.iter().any(|(shown, _)| *shown == status),

@@ -1,5 +1,6 @@
 //! Retention: disclosed personal data is deleted once it is older than the period,
-//! leaving the verdict without claim values.
+//! leaving the verdict without claim values. The same sweep records, once, each session
+//! that passed its expiry unanswered, with its `session.expired` event.
 
 use std::{sync::Arc, time::Duration};
 
@@ -13,12 +14,16 @@ pub(crate) fn sweep_interval(retention: Duration) -> Duration {
     (retention / 10).clamp(Duration::from_secs(1), Duration::from_secs(3600))
 }
 
+/// The longest a session's expiry waits to be recorded and announced.
+const EXPIRIES_EVERY: Duration = Duration::from_secs(5);
+
 /// Sweeps the store until the service stops.
 pub(crate) async fn run(state: Arc<AppState>) {
     let retention = state.config.retention;
-    let every = sweep_interval(retention);
+    let every = sweep_interval(retention).min(EXPIRIES_EVERY);
     let mut stopping = state.stopping.subscribe();
     loop {
+        record_expiries(&state).await;
         match state
             .verifier
             .store()
@@ -36,6 +41,29 @@ pub(crate) async fn run(state: Arc<AppState>) {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
             _ = stopping.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+/// Sessions whose expiry one transaction records.
+const EXPIRIES_PER_BATCH: u32 = 1000;
+
+/// Records the sessions that expired unanswered since the last sweep, and wakes the
+/// webhook deliverer for their events.
+async fn record_expiries(state: &AppState) {
+    let now = crate::routes::unix_now();
+    loop {
+        let store = state.verifier.store();
+        let expired = match store.record_expiries(now, EXPIRIES_PER_BATCH).await {
+            Ok(expired) => expired,
+            Err(err) => return warn!(%err, "cannot record expired sessions"),
+        };
+        for registration_id in &expired {
+            info!(%registration_id, "session expired unanswered");
+            state.announce_change(*registration_id);
+        }
+        if expired.len() < EXPIRIES_PER_BATCH as usize {
+            return;
         }
     }
 }

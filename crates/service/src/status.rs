@@ -12,6 +12,7 @@ fn label(status: SessionStatus) -> &'static str {
         SessionStatus::Refused => "Refused",
         SessionStatus::Expired => "This code has expired",
         SessionStatus::Withdrawn => "Consent withdrawn",
+        SessionStatus::Declined => "Declined",
     }
 }
 

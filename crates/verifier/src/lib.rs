@@ -4,6 +4,7 @@ mod chain;
 mod clock;
 pub mod consent;
 pub mod customers;
+mod decline;
 mod digest;
 mod error;
 pub mod events;
@@ -20,6 +21,7 @@ pub mod watcher;
 
 pub use chain::DEFAULT_BATCH_LIMIT;
 pub use consent::{Withdrawal, WithdrawalRefusal};
+pub use decline::{DeclineRefusal, Declining};
 pub use error::{Error, Result};
 pub use policy::Policy;
 pub use session::{Session, SessionRequest, SessionStatus};

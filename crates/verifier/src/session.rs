@@ -136,6 +136,9 @@ kyc_core::coded_enum! {
         Expired = "expired",
         /// Answered, then the person withdrew consent: the disclosed data is deleted.
         Withdrawn = "withdrawn",
+        /// Never answered, and the person declined it. The decline is unsigned, so the
+        /// session stays open until it expires: a later answer still counts.
+        Declined = "declined",
     }
 }
 
@@ -151,14 +154,16 @@ impl SessionStatus {
                 Outcome::Review => Self::Review,
                 Outcome::Rejected => Self::Refused,
             },
+            None if record.declined_at.is_some() => Self::Declined,
             None if record.session.is_expired(now) => Self::Expired,
             None => Self::Pending,
         }
     }
 
-    /// Whether the status can still change by itself: only a pending session can.
+    /// Whether the status can still change by itself: only a pending or declined
+    /// session can, until it expires.
     pub fn is_final(self) -> bool {
-        self != Self::Pending
+        !matches!(self, Self::Pending | Self::Declined)
     }
 }
 

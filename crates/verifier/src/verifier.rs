@@ -8,13 +8,14 @@ use alloy::{
 use kyc_core::{
     attestation::Status,
     claims::Claim,
-    files::{SignedConsentWithdrawal, Submission},
+    files::{Decline, SignedConsentWithdrawal, Submission},
 };
 
 use crate::{
     chain::{Answer, Chain, Query},
     clock::unix_now,
     consent::{self, Withdrawal},
+    decline::{self, Declining},
     inspect::{inspect, inspect_submission, Inspection, SignatureCheck},
     watcher::{WatchOptions, Watcher},
     Error, Outcome, Policy, Reason, Result, Session, SessionRecord, SessionRequest, Store, Verdict,
@@ -92,6 +93,12 @@ impl<S: Store> Verifier<S> {
         withdrawal: &SignedConsentWithdrawal,
     ) -> Result<Withdrawal> {
         consent::withdraw_consent(&self.chain, &self.store, withdrawal, unix_now()?).await
+    }
+
+    /// Records a person's decline of an open session (see [`Declining`]). A decline is
+    /// unsigned, so the session stays open: a later authentic answer still counts.
+    pub async fn decline(&self, decline: &Decline) -> Result<Declining> {
+        decline::decline(&self.store, decline, unix_now()?).await
     }
 
     /// Opens a session on this verifier's chain and registry and stores it.

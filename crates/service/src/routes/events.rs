@@ -1,7 +1,8 @@
 //! `GET /r/{id}/events`: the session's status as server-sent events, for the page.
 //!
 //! Each event is `event: status` with a [`StatusEvent`] as data; a new one is sent
-//! when the status changes, and the stream ends after a final status or at shutdown.
+//! when the status changes, and the stream ends after a final status, once the session
+//! is past its expiry, or at shutdown.
 //! A change made in this process arrives at once; one made elsewhere (another
 //! process on the same database) within [`POLL_EVERY`].
 
@@ -113,6 +114,10 @@ impl Watcher {
                     if self.last.as_ref() != Some(&event) {
                         self.last = Some(event.clone());
                         return Some(event);
+                    }
+                    // A declined session stays open to an answer until its expiry only.
+                    if record.session.is_expired(now) {
+                        return None;
                     }
                 }
                 Ok(None) => return None,

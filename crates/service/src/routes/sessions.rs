@@ -53,6 +53,8 @@ struct SessionView {
     expires_at: u64,
     answered_at: Option<u64>,
     withdrawn_at: Option<u64>,
+    /// When the person first declined; a later answer still counts.
+    declined_at: Option<u64>,
     /// The verdict, with the disclosed claims until they are deleted.
     verdict: Option<Verdict>,
 }
@@ -110,6 +112,7 @@ pub(crate) async fn show(
         expires_at: session.expires_at,
         answered_at: record.used_at,
         withdrawn_at: record.withdrawn_at,
+        declined_at: record.declined_at,
         verdict: record.verdict,
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)))

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod decline;
 mod events;
 mod fixtures;
 mod flow;
