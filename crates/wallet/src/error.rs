@@ -213,6 +213,16 @@ pub enum Error {
         /// The service's error message, when it gave one.
         message: Option<String>,
     },
+    /// The service refused a decline.
+    #[error("{url} refused the decline: HTTP {status}{}", error_suffix(message))]
+    DeclineRefused {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The service's error code, when it gave one.
+        message: Option<String>,
+    },
     /// The consent log has no consent with this registration ID.
     #[error("the consent log has no consent for registration {0}")]
     UnknownConsent(B256),

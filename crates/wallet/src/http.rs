@@ -1,9 +1,9 @@
-//! Talking to a service: posting a submission to the code's callback and reading the
-//! verdict, posting a signed consent withdrawal.
+//! Talking to a service: posting a submission or a decline to the code's callback and
+//! reading the answer, posting a signed consent withdrawal.
 
 use std::time::Duration;
 
-use kyc_core::files::{SignedConsentWithdrawal, Submission};
+use kyc_core::files::{Decline, SignedConsentWithdrawal, Submission};
 use serde::Serialize;
 
 use crate::{consent_log::ConsentOutcome, Error, Result};
@@ -87,15 +87,23 @@ impl ServiceClient {
         let url = url.to_owned();
         let (status, body) = self.post_json(&url, withdrawal).await?;
         if !(200..300).contains(&status) {
-            let message = body
-                .get("error")
-                .or_else(|| body.get("message"))
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned);
             return Err(Error::WithdrawalRefused {
                 url,
                 status,
-                message,
+                message: error_of(&body),
+            });
+        }
+        Ok(body)
+    }
+
+    /// Posts a decline to `url` (the code's callback) and returns the service's answer.
+    pub async fn decline(&self, url: &str, decline: &Decline) -> Result<serde_json::Value> {
+        let (status, body) = self.post_json(url, decline).await?;
+        if !(200..300).contains(&status) {
+            return Err(Error::DeclineRefused {
+                url: url.to_owned(),
+                status,
+                message: error_of(&body),
             });
         }
         Ok(body)
@@ -123,6 +131,14 @@ impl ServiceClient {
         let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
         Ok((status, body))
     }
+}
+
+/// The error code (or else the message) of a service's refusal, when it gave one.
+fn error_of(body: &serde_json::Value) -> Option<String> {
+    body.get("error")
+        .or_else(|| body.get("message"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
 }
 
 /// An error and its causes in one line: reqwest's own message alone rarely says why.

@@ -5,6 +5,7 @@ pub mod claims_input;
 pub mod consent;
 pub mod consent_log;
 pub mod credential;
+pub mod decline;
 mod error;
 pub mod folder;
 pub mod http;

@@ -37,6 +37,8 @@ enum UserCommand {
     Scan(consent::ScanArgs),
     /// Consent to a registration code: disclose the asked fields and sign.
     Consent(consent::ConsentArgs),
+    /// Decline a registration code: tell the service you say no.
+    Decline(consent::DeclineArgs),
     /// List the consents given.
     Consents(consent::ConsentsArgs),
     /// Withdraw a certifier's attestation: send withdrawBySig or write a relay file.
@@ -54,6 +56,7 @@ impl Args {
             UserCommand::Show(args) => args.run(json).await,
             UserCommand::Scan(args) => args.run(json),
             UserCommand::Consent(args) => args.run(json).await,
+            UserCommand::Decline(args) => args.run(json).await,
             UserCommand::Consents(args) => args.run(json),
             UserCommand::Withdraw(args) => args.run(json).await,
             UserCommand::WithdrawConsent(args) => args.run(json).await,

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod certifier;
+mod decline;
 mod e2e;
 mod hash;
 mod serve;

@@ -11,7 +11,7 @@ use std::{
 use alloy::primitives::B256;
 use axum::{http::StatusCode, routing::post, Json, Router};
 use kyc_core::{
-    files::{JsonFile, Request, Submission},
+    files::{Decline, JsonFile, Request, Submission},
     signature::recover_signer,
     uri::RegistrationUri,
 };
@@ -129,22 +129,36 @@ impl Person {
     }
 }
 
-/// A service that records what it receives and approves submissions signed by their subject.
+/// A service that records what it receives, approves submissions signed by their subject,
+/// and takes the first decline of a registration (a later one is refused with an error
+/// code that holds a terminal escape).
 async fn start_service() -> (String, Arc<Mutex<Vec<String>>>) {
-    let received = Arc::new(Mutex::new(Vec::new()));
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
     let (on_submission, on_withdrawal) = (received.clone(), received.clone());
     let app = Router::new()
         .route(
             "/v1/sessions/{rid}/submission",
             post(move |body: String| async move {
-                on_submission.lock().unwrap().push(body.clone());
+                let mut received = on_submission.lock().unwrap();
+                if Decline::is_decline_shaped(body.as_bytes()) {
+                    let decline = Decline::from_bytes(body.as_bytes()).unwrap();
+                    let id = decline.registration_id.to_string();
+                    if received.iter().any(|earlier| earlier.contains(&id)) {
+                        let error = json!({ "error": "registration_used\u{1b}[2J" });
+                        return (StatusCode::CONFLICT, Json(error));
+                    }
+                    received.push(body);
+                    return (StatusCode::OK, Json(json!({ "status": "declined" })));
+                }
+                received.push(body.clone());
                 let submission = Submission::from_json(&body).unwrap();
                 let signer = recover_signer(submission.signing_hash(), &submission.signature);
-                if signer.ok() == Some(submission.subject) {
-                    Json(json!({ "outcome": "approved", "reasons": [] }))
+                let verdict = if signer.ok() == Some(submission.subject) {
+                    json!({ "outcome": "approved", "reasons": [] })
                 } else {
-                    Json(json!({ "outcome": "rejected", "reasons": ["bad_signature"] }))
-                }
+                    json!({ "outcome": "rejected", "reasons": ["bad_signature"] })
+                };
+                (StatusCode::OK, Json(verdict))
             }),
         )
         .route(
@@ -645,6 +659,58 @@ async fn on_a_terminal_nothing_is_sent_until_the_person_says_yes() {
     assert!(accepted.status.success(), "{screen}");
     assert!(screen.contains("Ticket Shop: approved"), "{screen}");
     assert_eq!(received.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_person_may_decline_and_nothing_personal_is_sent() {
+    let person = Person::start().await;
+    let request = person.request();
+    person.user_ok(&["import", person.attest(&request).await.to_str().unwrap()]);
+    let (origin, received) = start_service().await;
+    let code = person.code(&origin, &["birthdate"]);
+    let uri = code.to_uri_string();
+
+    let declined = on_terminal(&person, &["consent", &uri, "--submit"], "decline\n", true);
+    let screen = stdout(&declined);
+    assert!(declined.status.success(), "{screen}");
+    assert!(
+        screen.contains("or \"decline\" to tell the service no"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!(
+            "Ticket Shop ({origin}): declined, check code {}",
+            code.check_code()
+        )),
+        "{screen}"
+    );
+    let sent = received.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    let decline = Decline::from_bytes(sent[0].as_bytes()).unwrap();
+    assert_eq!(decline.registration_id, code.registration_id);
+    assert!(!sent[0].contains("1987-06-05"), "{}", sent[0]);
+    assert!(person.user_json(&["consents"])["consents"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // Declined again without a wallet: the service's refusal reaches the terminal
+    // with its escape shown, not obeyed.
+    let refusal = person.user_refused(&["decline", &uri]);
+    assert!(
+        refusal.contains("refused the decline: HTTP 409: registration_used\\u{1b}[2J"),
+        "{refusal}"
+    );
+    assert!(!refusal.contains('\u{1b}'), "{refusal:?}");
+
+    // A code the wallet would not answer is not declined either.
+    let expired = RegistrationUri {
+        expires_at: unix_now() - 1,
+        ..person.code(&origin, &["birthdate"])
+    };
+    let refusal = person.user_refused(&["decline", &expired.to_uri_string()]);
+    assert!(refusal.contains("expired"), "{refusal}");
+    assert_eq!(received.lock().unwrap().len(), 1, "nothing more was sent");
 }
 
 #[tokio::test]

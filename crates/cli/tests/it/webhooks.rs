@@ -22,10 +22,10 @@ use crate::{
     util::stderr,
 };
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// `kyc service serve` on `port` with webhooks to `receiver`, 2 s per attempt.
-fn serve_with_webhooks(
+pub(crate) fn serve_with_webhooks(
     devnet: &Devnet,
     dir: &Path,
     port: u16,
@@ -49,16 +49,33 @@ fn serve_with_webhooks(
 /// Opens a session on the service at `port` and has the subject answer it; returns
 /// the registration ID.
 fn approve(devnet: &Devnet, port: u16, answer: &kyc_core::commitment::Commitment) -> String {
+    let code = open_session(port, r#"{"fields":["given_name"]}"#);
+    answer_session(devnet, port, &code, answer);
+    code.registration_id.to_string()
+}
+
+/// Opens a session on the service at `port` (`POST /v1/sessions` with `body`); returns
+/// its code.
+pub(crate) fn open_session(port: u16, body: &str) -> RegistrationUri {
     let (status, body) = request(
         port,
         &format!("POST /v1/sessions HTTP/1.0\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json"),
-        r#"{"fields":["given_name"]}"#,
+        body,
     )
     .unwrap();
     assert_eq!(status, 201, "{body}");
     let created: Value = serde_json::from_str(&body).unwrap();
-    let code = RegistrationUri::parse(created["uri"].as_str().unwrap()).unwrap();
-    let submission = devnet.submission(&code, answer, &devnet.subject);
+    RegistrationUri::parse(created["uri"].as_str().unwrap()).unwrap()
+}
+
+/// The subject answers `code`, disclosing `answer`, and the service approves.
+pub(crate) fn answer_session(
+    devnet: &Devnet,
+    port: u16,
+    code: &RegistrationUri,
+    answer: &kyc_core::commitment::Commitment,
+) {
+    let submission = devnet.submission(code, answer, &devnet.subject);
     let (status, body) = request(
         port,
         &format!(
@@ -74,11 +91,10 @@ fn approve(devnet: &Devnet, port: u16, answer: &kyc_core::commitment::Commitment
         (200, Some("approved")),
         "{body}"
     );
-    code.registration_id.to_string()
 }
 
 /// The subject's claims, attested by the devnet certifier (evidence: document).
-async fn attested(devnet: &Devnet) -> kyc_core::commitment::Commitment {
+pub(crate) async fn attested(devnet: &Devnet) -> kyc_core::commitment::Commitment {
     let claims = commitment(&[("given_name", "Taro"), ("family_name", "Yamada")]);
     devnet.attest(claims.root(), 1, 86_400).await;
     claims
@@ -90,7 +106,7 @@ async fn revoke(devnet: &Devnet) -> Instant {
     Instant::now()
 }
 
-fn accepted<'a>(received: &'a [Received], kind: &str) -> Vec<&'a Received> {
+pub(crate) fn accepted<'a>(received: &'a [Received], kind: &str) -> Vec<&'a Received> {
     received
         .iter()
         .filter(|r| r.kind() == kind && r.answered == 204)

@@ -1,8 +1,8 @@
 //! Headless Chromium opens the customer's page on a phone-sized screen (390 pixels
 //! wide): nothing overflows, the QR code on screen decodes to the session's URI, the
 //! "Open in your wallet" link carries the same URI, the check code is large and the
-//! full ID folded away; a wallet answers, and the page shows "Verified" and what
-//! happens next without a reload. Screenshots are kept in `target/browser-artifacts/`.
+//! full ID folded away; the person declines, and the page shows it without a reload;
+//! then a wallet answers after all, and the page shows "Verified" and what happens next. Screenshots are kept in `target/browser-artifacts/`.
 //!
 //! One Chromium runs with a DevTools port, driven over its websocket protocol. The
 //! test is skipped, with a notice, where `/usr/bin/chromium` is missing; `scripts/test`
@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 use tungstenite::{stream::MaybeTlsStream, Message, WebSocket};
 
-use crate::fixtures::{TestService, FIELDS};
+use crate::fixtures::{unix_now, TestService, FIELDS};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// A common phone's width in CSS pixels.
@@ -104,7 +104,30 @@ async fn on_a_phone_the_page_shows_the_code_and_turns_verified_without_a_reload(
     let shown_id = page.eval("document.getElementById('registration-id').textContent");
     assert_eq!(shown_id, json!(created.registration_id.to_string()));
 
-    // The wallet answers the code it scanned from the screen.
+    // The person first says no with the wallet: the page shows it, and stays live.
+    let code = kyc_wallet::scan::read_code(&scanned, unix_now()).unwrap();
+    let client = kyc_wallet::http::ServiceClient::new().unwrap();
+    kyc_wallet::decline::decline(&client, &code, unix_now())
+        .await
+        .unwrap();
+    page.wait_for(
+        "the page to show declined",
+        "document.getElementById('status').dataset.status === 'declined'",
+    );
+    assert_eq!(
+        page.eval("document.getElementById('status').textContent"),
+        "Declined"
+    );
+    let next = page.eval("document.getElementById('next').textContent");
+    assert!(
+        next.as_str()
+            .unwrap()
+            .starts_with("The request was declined: nothing was sent."),
+        "{next}"
+    );
+    page.screenshot("page-phone-declined.png");
+
+    // The wallet answers the code it scanned from the screen after all.
     let (_, verdict) = service.submit(&service.submission(&scanned, &FIELDS)).await;
     assert_eq!(verdict["outcome"], "approved");
 

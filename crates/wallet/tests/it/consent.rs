@@ -18,7 +18,7 @@ use crate::{
     service::TestService,
 };
 
-async fn service(setup: &Setup) -> TestService {
+pub(crate) async fn service(setup: &Setup) -> TestService {
     TestService::start(
         setup.devnet.provider(setup.devnet.owner.clone()),
         setup.devnet.registry,

@@ -5,6 +5,7 @@
 mod claims;
 mod consent;
 mod credential;
+mod decline;
 mod fixtures;
 mod keys;
 mod request;

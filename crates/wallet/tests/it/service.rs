@@ -1,6 +1,6 @@
 //! A tiny local service: it verifies submissions as a real one would (signature, root on
-//! chain, active attestation), records every body it receives, and takes consent
-//! withdrawals signed by the subject.
+//! chain, active attestation), records every body it receives, takes declines (the first
+//! one of a registration) and consent withdrawals signed by the subject.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +10,7 @@ use kyc_contracts::KycRegistry;
 use kyc_core::{
     attestation::Status,
     eip712::signing_hash,
-    files::{JsonFile, SignedConsentWithdrawal, Submission},
+    files::{Decline, JsonFile, SignedConsentWithdrawal, Submission},
     signature::recover_signer,
 };
 use serde_json::{json, Value};
@@ -53,6 +53,9 @@ impl TestService {
 }
 
 async fn submission(State(state): State<ServiceState>, body: String) -> (StatusCode, Json<Value>) {
+    if Decline::is_decline_shaped(body.as_bytes()) {
+        return decline(&state, &body);
+    }
     state.received.lock().unwrap().push(body.clone());
     let rejected = |reason: &str| {
         (
@@ -83,6 +86,30 @@ async fn submission(State(state): State<ServiceState>, body: String) -> (StatusC
     (
         StatusCode::OK,
         Json(json!({ "outcome": "approved", "reasons": [], "fields": disclosed })),
+    )
+}
+
+/// Accepts the first decline of a registration; refuses another as a real service
+/// refuses a decline of a used session, with an error code.
+fn decline(state: &ServiceState, body: &str) -> (StatusCode, Json<Value>) {
+    let mut received = state.received.lock().unwrap();
+    let Ok(decline) = Decline::from_bytes(body.as_bytes()) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "malformed" })),
+        );
+    };
+    let id = decline.registration_id.to_string();
+    if received.iter().any(|earlier| earlier.contains(&id)) {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({ "error": "registration_used" })),
+        );
+    }
+    received.push(body.to_owned());
+    (
+        StatusCode::OK,
+        Json(json!({ "registration_id": id, "status": "declined" })),
     )
 }
 

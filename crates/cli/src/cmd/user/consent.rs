@@ -1,5 +1,5 @@
-//! `kyc user scan`, `kyc user consent` and `kyc user consents`: registration codes and
-//! the consents given to them.
+//! `kyc user scan`, `kyc user consent`, `kyc user decline` and `kyc user consents`:
+//! registration codes and the answers given to them.
 
 use std::{
     io::{BufRead, IsTerminal, Write},
@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use kyc_core::{age::age_threshold, files::Credential, text::printable, uri::RegistrationUri};
 use kyc_wallet::{
     consent::{disclosure, ConsentDraft, Delivery, Disclosure},
+    decline::decline,
     http::ServiceClient,
     scan::{decode_qr_image, newest_fitting, read_code, scan},
 };
@@ -116,8 +117,8 @@ impl ScanArgs {
 ///
 /// Discloses exactly the fields asked for unless --fields names fewer; never more. Shows
 /// who asks, the check code, each value that would be sent and what stays undisclosed,
-/// and asks before signing unless --yes. The consent is logged in the wallet
-/// (`kyc user consents`).
+/// and asks before signing unless --yes; answering "decline" there tells the service no
+/// (as `kyc user decline`). The consent is logged in the wallet (`kyc user consents`).
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("destination").required(true).args(["out", "submit"])))]
 pub(crate) struct ConsentArgs {
@@ -180,8 +181,8 @@ impl ConsentArgs {
             &draft.certifier_name,
             &draft.disclosure(),
         )?;
-        if !self.yes {
-            confirm(&draft)?;
+        if !self.yes && confirm(&draft)? == Answer::Decline {
+            return send_decline(&draft.code, json).await;
         }
         let client;
         let delivery = match &self.out {
@@ -206,11 +207,53 @@ impl ConsentArgs {
     }
 }
 
-/// Asks on the terminal; anything but yes refuses.
-fn confirm(draft: &ConsentDraft) -> anyhow::Result<()> {
+/// Decline a registration code: tell the service you say no, so it need not wait for
+/// the code to expire.
+///
+/// Refuses the codes a consent refuses. The decline is not signed, so the service keeps
+/// the code open: you may still consent to it later.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DeclineArgs {
+    #[command(flatten)]
+    code: CodeArgs,
+}
+
+impl DeclineArgs {
+    pub(crate) async fn run(self, json: bool) -> anyhow::Result<()> {
+        let code = self.code.read(unix_now()?)?;
+        send_decline(&code, json).await
+    }
+}
+
+/// Posts a decline of `code` to its callback and prints the service's answer.
+async fn send_decline(code: &RegistrationUri, json: bool) -> anyhow::Result<()> {
+    let receipt = decline(&ServiceClient::new()?, code, unix_now()?).await?;
+    if json {
+        print_json(&receipt);
+    } else {
+        println!(
+            "{} ({}): declined, check code {}",
+            printable(&code.name),
+            printable(&code.service),
+            receipt.check_code
+        );
+    }
+    Ok(())
+}
+
+/// What the person answered at the prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    Consent,
+    Decline,
+}
+
+/// Asks on the terminal: yes consents, "decline" tells the service no, anything else
+/// refuses without sending anything.
+fn confirm(draft: &ConsentDraft) -> anyhow::Result<Answer> {
     let count = draft.fields.len();
     eprint!(
-        "Send {count} field{} to {} ({}) and sign? [y/N] ",
+        "Send {count} field{} to {} ({}) and sign? [y/N, or \"decline\" to tell the service no] ",
         if count == 1 { "" } else { "s" },
         printable(&draft.code.name),
         printable(&draft.code.service)
@@ -218,10 +261,11 @@ fn confirm(draft: &ConsentDraft) -> anyhow::Result<()> {
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    if !matches!(answer.trim(), "y" | "Y" | "yes") {
-        bail!("consent declined; nothing was signed or sent");
+    match answer.trim() {
+        "y" | "Y" | "yes" => Ok(Answer::Consent),
+        "decline" => Ok(Answer::Decline),
+        _ => bail!("consent declined; nothing was signed or sent"),
     }
-    Ok(())
 }
 
 /// Who asks, the check code, for what and until when; every text from the code shown
