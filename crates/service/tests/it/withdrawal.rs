@@ -85,9 +85,10 @@ async fn a_withdrawal_signed_by_the_subject_deletes_the_claims() {
         service.devnet.registry,
     )
     .unwrap();
+    let url = format!("{}/v1/sessions/{id}/withdrawal", service.base);
     let answer = ServiceClient::new()
         .unwrap()
-        .withdraw_consent(&withdrawal)
+        .withdraw_consent(&url, &withdrawal)
         .await
         .unwrap();
     assert_eq!(answer, json!({ "deleted": true }));
