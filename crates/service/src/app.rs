@@ -120,6 +120,8 @@ impl Service {
         let backend = Routes::new()
             .post("/v1/sessions", routes::sessions::create)
             .get("/v1/sessions/{id}", routes::sessions::show)
+            .post("/v1/invitations", routes::invitations::create)
+            .get("/v1/invitations", routes::invitations::list)
             .get("/v1/customers/{subject}", routes::customers::show)
             .delete("/v1/customers/{subject}", routes::customers::end)
             .get("/v1/webhooks/deliveries", routes::webhooks::list)

@@ -74,7 +74,7 @@ impl From<&kyc_verifier::Error> for Problem {
                 warn!(%err, code, "dependency unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, code)
             }
-            "invalid_session" => Self::bad_request(code, err.to_string()),
+            "invalid_session" | "invalid_batch" => Self::bad_request(code, err.to_string()),
             _ => {
                 error!(%err, code, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error")

@@ -1,6 +1,6 @@
 //! The backend's routes: open a session, read what became of it.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use alloy_primitives::B256;
 use axum::{
@@ -10,8 +10,7 @@ use axum::{
     response::IntoResponse,
     Json,
 };
-use kyc_core::files::parse_json;
-use kyc_verifier::{SessionRequest, SessionStatus, Verdict};
+use kyc_verifier::{session::DEFAULT_SESSION_TTL, SessionStatus, Verdict};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
@@ -64,17 +63,8 @@ pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, Problem> {
-    let body = super::body(body)?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| Problem::bad_request("malformed", "the body is not UTF-8"))?;
-    let asked: NewSession =
-        parse_json(text).map_err(|e| Problem::bad_request("malformed", e.to_string()))?;
-    let config = &state.config;
-    let mut request = SessionRequest::new(config.service.clone(), asked.fields);
-    request.name = config.name.clone();
-    if let Some(ttl) = asked.ttl {
-        request.ttl = Duration::from_secs(ttl);
-    }
+    let asked: NewSession = super::json_body(body)?;
+    let request = super::session_request(&state, asked.fields, asked.ttl, DEFAULT_SESSION_TTL);
     let session = state.verifier.open_session(request).await?;
     info!(
         registration_id = %session.registration_id,
@@ -85,7 +75,7 @@ pub(crate) async fn create(
     let created = CreatedSession {
         registration_id: session.registration_id,
         uri: session.uri().to_uri_string(),
-        page_url: page_url(&config.service, session.registration_id),
+        page_url: page_url(&state.config.service, session.registration_id),
         expires_at: session.expires_at,
     };
     Ok((StatusCode::CREATED, Json(created)))

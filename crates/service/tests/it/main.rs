@@ -7,6 +7,7 @@ mod events;
 mod fixtures;
 mod flow;
 mod group_commit;
+mod invitations;
 mod limits;
 mod openapi;
 mod sessions;
