@@ -1,6 +1,8 @@
 //! The registry's owner side: deploying it, adding and removing certifiers, and
 //! reading what it holds about a subject.
 
+use std::fmt;
+
 use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider},
@@ -8,9 +10,70 @@ use alloy::{
     sol_types::SolEvent,
 };
 use kyc_contracts::KycRegistry;
-use kyc_core::attestation::{Attestation, Status};
+use kyc_core::{
+    attestation::{Attestation, Status},
+    text::printable,
+    time::format_time,
+};
+
+use serde::Serialize;
 
 use crate::{chain::Confirmed, Chain, Error, Result};
+
+/// A registry deployed, and its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RegistryDeployed {
+    /// The registry.
+    #[serde(with = "kyc_core::hex")]
+    pub registry: Address,
+    /// Its owner.
+    #[serde(with = "kyc_core::hex")]
+    pub owner: Address,
+}
+
+impl fmt::Display for RegistryDeployed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.registry)
+    }
+}
+
+/// A certifier added, with the transaction that added it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CertifierAdded {
+    /// The certifier.
+    #[serde(with = "kyc_core::hex")]
+    pub added: Address,
+    /// Its display name.
+    pub name: String,
+    /// The transaction.
+    #[serde(flatten)]
+    pub confirmed: Confirmed,
+}
+
+impl fmt::Display for CertifierAdded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (added, name, tx) = (self.added, printable(&self.name), self.confirmed.tx_hash);
+        write!(f, "added certifier {added} ({name}) in transaction {tx}")
+    }
+}
+
+/// A certifier removed, with the transaction that removed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CertifierRemoved {
+    /// The certifier.
+    #[serde(with = "kyc_core::hex")]
+    pub removed: Address,
+    /// The transaction.
+    #[serde(flatten)]
+    pub confirmed: Confirmed,
+}
+
+impl fmt::Display for CertifierRemoved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (removed, tx) = (self.removed, self.confirmed.tx_hash);
+        write!(f, "removed certifier {removed} in transaction {tx}")
+    }
+}
 
 /// Deploys a `KycRegistry` owned by `owner` (the account `provider` signs as) and
 /// returns its address once the deployment is mined.
@@ -23,21 +86,32 @@ pub async fn deploy_registry(provider: &DynProvider, owner: Address) -> Result<A
 }
 
 /// Adds `certifier` under a display name; the chain's account must own the registry.
-pub async fn add_certifier(chain: &Chain, certifier: Address, name: &str) -> Result<Confirmed> {
+pub async fn add_certifier(
+    chain: &Chain,
+    certifier: Address,
+    name: &str,
+) -> Result<CertifierAdded> {
     let call = chain
         .registry()
         .addCertifier(certifier, name.to_owned())
         .from(chain.account());
-    chain.transact(call, "adding the certifier").await
+    Ok(CertifierAdded {
+        added: certifier,
+        name: name.to_owned(),
+        confirmed: chain.transact(call, "adding the certifier").await?,
+    })
 }
 
 /// Removes `certifier`; its attestations stop counting. Owner only.
-pub async fn remove_certifier(chain: &Chain, certifier: Address) -> Result<Confirmed> {
+pub async fn remove_certifier(chain: &Chain, certifier: Address) -> Result<CertifierRemoved> {
     let call = chain
         .registry()
         .removeCertifier(certifier)
         .from(chain.account());
-    chain.transact(call, "removing the certifier").await
+    Ok(CertifierRemoved {
+        removed: certifier,
+        confirmed: chain.transact(call, "removing the certifier").await?,
+    })
 }
 
 /// One certifier's attestation of a subject, as the registry holds it. In JSON the
@@ -59,6 +133,48 @@ pub struct CertifierAttestation {
     pub nonce: u64,
     /// The registry's `isVerified(subject, certifier, 0)`: active, unexpired, current certifier.
     pub verified: bool,
+}
+
+/// A subject's attestations, as [`attestations_of`] finds them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SubjectAttestations {
+    /// The subject.
+    #[serde(with = "kyc_core::hex")]
+    pub subject: Address,
+    /// Its attestations, a certifier each.
+    pub attestations: Vec<CertifierAttestation>,
+}
+
+impl fmt::Display for SubjectAttestations {
+    /// A block per certifier: status, root, evidence, times, whether verified.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.attestations.is_empty() {
+            return write!(f, "no attestations of {}", self.subject);
+        }
+        let time = |unix: u64| match unix {
+            0 => "-".to_owned(),
+            unix => format!("{} ({unix})", format_time(unix)),
+        };
+        for (i, one) in self.attestations.iter().enumerate() {
+            let standing = if one.current { "current" } else { "removed" };
+            let attestation = &one.attestation;
+            if i > 0 {
+                writeln!(f, "\n")?;
+            }
+            writeln!(
+                f,
+                "certifier {} {:?} ({standing})",
+                one.certifier, one.certifier_name
+            )?;
+            writeln!(f, "  status    {}", attestation.status)?;
+            writeln!(f, "  root      {}", attestation.root)?;
+            writeln!(f, "  evidence  {}", attestation.evidence.names().join(", "))?;
+            writeln!(f, "  issued    {}", time(attestation.issued_at))?;
+            writeln!(f, "  expires   {}", time(attestation.expires_at))?;
+            write!(f, "  verified  {}", if one.verified { "yes" } else { "no" })?;
+        }
+        Ok(())
+    }
 }
 
 /// The attestations of `subject`: by `certifier` when given (even if there is none),

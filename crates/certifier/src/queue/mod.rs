@@ -101,6 +101,28 @@ pub struct Maintenance {
     pub purged: u64,
 }
 
+impl fmt::Display for Entry {
+    /// ID, status, subject, root, when received, whether the personal data is kept, and
+    /// the transaction or the reason.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let data = match self.data_deleted_at {
+            Some(_) => "deleted",
+            None => "kept",
+        };
+        let detail = match (&self.tx_hash, &self.reason) {
+            (Some(tx), _) => format!("tx {tx}"),
+            (None, Some(reason)) => reason.clone(),
+            (None, None) => String::new(),
+        };
+        let received = kyc_core::time::format_time(self.received_at);
+        write!(
+            f,
+            "#{:<5} {:<9} {} {} received {received} data {data:<7} {detail}",
+            self.id, self.status, self.subject, self.root,
+        )
+    }
+}
+
 impl fmt::Display for Maintenance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

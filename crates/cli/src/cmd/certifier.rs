@@ -1,8 +1,12 @@
 //! `kyc certifier`: what a certification body runs: attest requests on chain (directly or
 //! through the intake queue), revoke, and relay a subject's signed withdrawal.
 
-use std::{fmt::Display, path::PathBuf, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
+use crate::{
+    opts::{RegistryArgs, WalletArgs},
+    output::show,
+};
 use alloy::primitives::Address;
 use anyhow::Context;
 use clap::Subcommand;
@@ -14,9 +18,6 @@ use kyc_certifier::{
     Chain,
 };
 use kyc_core::{evidence::Evidence, files::WithdrawRelay};
-use serde::Serialize;
-
-use crate::opts::{RegistryArgs, WalletArgs};
 
 mod queue;
 mod report;
@@ -59,16 +60,6 @@ impl Args {
             CertifierCommand::Queue(args) => args.run(json).await,
         }
     }
-}
-
-/// Prints a library result: its JSON with `--json`, else its line.
-fn show(value: &(impl Serialize + Display), json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string(value)?);
-    } else {
-        println!("{value}");
-    }
-    Ok(())
 }
 
 /// The registry, the certifier's key, and how transactions are confirmed.

@@ -4,54 +4,17 @@
 use alloy::primitives::Address;
 use clap::Subcommand;
 use kyc_certifier::{
-    chain::Confirmed,
     governance::{
-        add_certifier, attestations_of, deploy_registry, remove_certifier, CertifierAttestation,
+        add_certifier, attestations_of, deploy_registry, remove_certifier, RegistryDeployed,
+        SubjectAttestations,
     },
     Chain,
 };
-use serde::Serialize;
 
 use crate::{
     opts::{RegistryArgs, RpcArgs, WalletArgs},
-    output::print_json,
+    output::show,
 };
-
-/// `deploy --json`.
-#[derive(Serialize)]
-struct Deployed {
-    #[serde(with = "kyc_core::hex")]
-    registry: Address,
-    #[serde(with = "kyc_core::hex")]
-    owner: Address,
-}
-
-/// `add-certifier --json`.
-#[derive(Serialize)]
-struct Added<'a> {
-    #[serde(with = "kyc_core::hex")]
-    added: Address,
-    name: &'a str,
-    #[serde(flatten)]
-    confirmed: Confirmed,
-}
-
-/// `remove-certifier --json`.
-#[derive(Serialize)]
-struct Removed {
-    #[serde(with = "kyc_core::hex")]
-    removed: Address,
-    #[serde(flatten)]
-    confirmed: Confirmed,
-}
-
-/// `show --json`.
-#[derive(Serialize)]
-struct Shown<'a> {
-    #[serde(with = "kyc_core::hex")]
-    subject: Address,
-    attestations: &'a [CertifierAttestation],
-}
 
 /// The registry: deploy it, govern its certifiers, show a subject's attestations.
 #[derive(Debug, clap::Args)]
@@ -99,12 +62,7 @@ impl DeployArgs {
         let owner = signer.address();
         let provider = self.rpc.signing_provider(signer)?;
         let registry = deploy_registry(&provider, owner).await?;
-        if json {
-            print_json(&Deployed { registry, owner })?;
-        } else {
-            println!("{registry}");
-        }
-        Ok(())
+        show(&RegistryDeployed { registry, owner }, json)
     }
 }
 
@@ -136,20 +94,10 @@ struct AddArgs {
 impl AddArgs {
     async fn run(self, json: bool) -> anyhow::Result<()> {
         let chain = connect(&self.registry, &self.wallet).await?;
-        let confirmed = add_certifier(&chain, self.certifier, &self.name).await?;
-        if json {
-            print_json(&Added {
-                added: self.certifier,
-                name: &self.name,
-                confirmed,
-            })?;
-        } else {
-            println!(
-                "added certifier {} ({}) in transaction {}",
-                self.certifier, self.name, confirmed.tx_hash
-            );
-        }
-        Ok(())
+        show(
+            &add_certifier(&chain, self.certifier, &self.name).await?,
+            json,
+        )
     }
 }
 
@@ -169,19 +117,7 @@ struct RemoveArgs {
 impl RemoveArgs {
     async fn run(self, json: bool) -> anyhow::Result<()> {
         let chain = connect(&self.registry, &self.wallet).await?;
-        let confirmed = remove_certifier(&chain, self.certifier).await?;
-        if json {
-            print_json(&Removed {
-                removed: self.certifier,
-                confirmed,
-            })?;
-        } else {
-            println!(
-                "removed certifier {} in transaction {}",
-                self.certifier, confirmed.tx_hash
-            );
-        }
-        Ok(())
+        show(&remove_certifier(&chain, self.certifier).await?, json)
     }
 }
 
@@ -204,40 +140,14 @@ impl ShowArgs {
     async fn run(self, json: bool) -> anyhow::Result<()> {
         let provider = self.registry.rpc.provider()?;
         let chain = Chain::connect(provider, self.registry.registry, Address::ZERO).await?;
-        let found = attestations_of(&chain, self.subject, self.certifier).await?;
-        if json {
-            return print_json(&Shown {
-                subject: self.subject,
-                attestations: &found,
-            });
-        }
-        if found.is_empty() {
-            println!("no attestations of {}", self.subject);
-        }
-        for (i, one) in found.iter().enumerate() {
-            if i > 0 {
-                println!();
-            }
-            let standing = if one.current { "current" } else { "removed" };
-            println!(
-                "certifier {} {:?} ({standing})",
-                one.certifier, one.certifier_name
-            );
-            let attestation = &one.attestation;
-            println!("  status    {}", attestation.status);
-            println!("  root      {}", attestation.root);
-            println!("  evidence  {}", attestation.evidence.names().join(", "));
-            println!("  issued    {}", time(attestation.issued_at));
-            println!("  expires   {}", time(attestation.expires_at));
-            println!("  verified  {}", if one.verified { "yes" } else { "no" });
-        }
-        Ok(())
+        let attestations = attestations_of(&chain, self.subject, self.certifier).await?;
+        let subject = self.subject;
+        show(
+            &SubjectAttestations {
+                subject,
+                attestations,
+            },
+            json,
+        )
     }
-}
-
-fn time(unix: u64) -> String {
-    if unix == 0 {
-        return "-".to_owned();
-    }
-    format!("{} ({unix})", kyc_core::time::format_time(unix))
 }

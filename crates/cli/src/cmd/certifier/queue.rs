@@ -6,7 +6,8 @@ use anyhow::bail;
 use clap::Subcommand;
 use kyc_certifier::queue::{ListFilter, Maintenance, Queue, QueuePolicy, Selection};
 
-use super::{report::Progress, show, BatchArgs, ChainArgs};
+use super::{report::Progress, BatchArgs, ChainArgs};
+use crate::output::{print_json, show};
 
 /// The intake queue: requests wait here, checked and sealed, for a decision.
 ///
@@ -134,7 +135,7 @@ impl QueueCommand {
                 let chain = chain.connect_signing().await?;
                 let intake = queue.admit_files(&chain, &requests, false).await?;
                 if json {
-                    println!("{}", serde_json::to_string(&intake)?);
+                    print_json(&intake)?;
                 } else {
                     intake.queued.iter().for_each(|queued| println!("{queued}"));
                     intake
@@ -162,29 +163,12 @@ impl QueueCommand {
 async fn list(queue: &Queue, status: Option<ListFilter>, json: bool) -> anyhow::Result<()> {
     let entries = queue.list(status).await?;
     if json {
-        println!("{}", serde_json::to_string(&entries)?);
-        return Ok(());
+        return print_json(&entries);
     }
     if entries.is_empty() {
         println!("no requests");
     }
-    for entry in &entries {
-        let data = if entry.data_deleted_at.is_some() {
-            "deleted"
-        } else {
-            "kept"
-        };
-        let detail = match (&entry.tx_hash, &entry.reason) {
-            (Some(tx), _) => format!("tx {tx}"),
-            (None, Some(reason)) => reason.clone(),
-            (None, None) => String::new(),
-        };
-        let received = kyc_core::time::format_time(entry.received_at);
-        println!(
-            "#{:<5} {:<9} {} {} received {received} data {data:<7} {detail}",
-            entry.id, entry.status, entry.subject, entry.root,
-        );
-    }
+    entries.iter().for_each(|entry| println!("{entry}"));
     Ok(())
 }
 

@@ -40,7 +40,7 @@ impl Progress {
     pub(super) fn finish(self, approval: &Approval) -> anyhow::Result<()> {
         self.bar.finish_and_clear();
         if self.json {
-            println!("{}", serde_json::to_string(approval)?);
+            crate::output::print_json(approval)?;
         } else {
             approval
                 .refused
