@@ -34,7 +34,8 @@ pub enum Declining {
 }
 
 /// Records a decline received at `now` for an open session: the first decline's time
-/// counts, and a repeated one changes nothing.
+/// counts, and a repeated one changes nothing. The time is the service's own: the
+/// decline's `declined_at` is the sender's word, which anyone may set.
 pub(crate) async fn decline<S: Store>(store: &S, decline: &Decline, now: u64) -> Result<Declining> {
     let id = decline.registration_id;
     // A second read only when another answer or decline changed the session meanwhile.

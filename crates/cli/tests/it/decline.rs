@@ -5,13 +5,12 @@
 
 use std::time::Duration;
 
-use kyc_test_utils::{webhooks::WebhookReceiver, Devnet};
 use serde_json::{json, Value};
 
 use crate::{
-    serve::{free_port, request, terminate, wait_until_up, TOKEN},
+    serve::{request, terminate, TOKEN},
     util::{kyc, stderr, stdout},
-    webhooks::{accepted, answer_session, attested, open_session, serve_with_webhooks, WAIT},
+    webhooks::{accepted, answer_session, attested, open_session, Bank, WAIT},
 };
 
 /// `GET /v1/sessions/{id}` on the service at `port`.
@@ -28,15 +27,10 @@ fn session(port: u16, registration_id: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decline_is_announced_and_a_later_consent_still_approves() {
-    let devnet = Devnet::start().await;
-    let claims = attested(&devnet).await;
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = WebhookReceiver::start(0).await;
-    let port = free_port();
-    let child = serve_with_webhooks(&devnet, dir.path(), port, &receiver, &[])
-        .spawn()
-        .unwrap();
-    wait_until_up(port);
+    let bank = Bank::start().await;
+    let (receiver, port) = (&bank.receiver, bank.port);
+    let claims = attested(&bank.devnet).await;
+    let child = bank.serve();
     let code = open_session(port, r#"{"fields":["given_name"]}"#);
     let uri = code.to_uri_string();
     let id = code.registration_id.to_string();
@@ -68,7 +62,7 @@ async fn a_decline_is_announced_and_a_later_consent_still_approves() {
     assert_eq!(receipt["answer"]["declined_at"], declined_at);
 
     // The decline did not use up the session: the subject's answer approves.
-    answer_session(&devnet, port, &code, &claims);
+    answer_session(&bank.devnet, port, &code, &claims);
     let answered = session(port, &id);
     assert_eq!(answered["status"], "verified", "{answered}");
     assert_eq!(answered["declined_at"], declined_at);
@@ -101,14 +95,9 @@ async fn a_decline_is_announced_and_a_later_consent_still_approves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_that_expires_unanswered_is_announced_once() {
-    let devnet = Devnet::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = WebhookReceiver::start(0).await;
-    let port = free_port();
-    let first = serve_with_webhooks(&devnet, dir.path(), port, &receiver, &[])
-        .spawn()
-        .unwrap();
-    wait_until_up(port);
+    let bank = Bank::start().await;
+    let (receiver, port) = (&bank.receiver, bank.port);
+    let first = bank.serve();
     let code = open_session(port, r#"{"fields":["given_name"],"ttl":1}"#);
     let id = code.registration_id.to_string();
     let expired = receiver.delivered("session.expired", WAIT).await;
@@ -119,10 +108,7 @@ async fn a_session_that_expires_unanswered_is_announced_once() {
     // Another process on the same database sweeps at once on start: nothing new.
     let output = terminate(first);
     assert!(output.status.success(), "{}", stderr(&output));
-    let second = serve_with_webhooks(&devnet, dir.path(), port, &receiver, &[])
-        .spawn()
-        .unwrap();
-    wait_until_up(port);
+    let second = bank.serve();
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(accepted(&receiver.received(), "session.expired").len(), 1);
     let output = terminate(second);

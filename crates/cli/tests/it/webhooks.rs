@@ -46,6 +46,41 @@ pub(crate) fn serve_with_webhooks(
     command
 }
 
+/// A bank's endpoint and `kyc service serve` posting webhooks to it, on a fresh devnet.
+pub(crate) struct Bank {
+    pub(crate) devnet: Devnet,
+    pub(crate) receiver: WebhookReceiver,
+    pub(crate) port: u16,
+    /// The service's database and settings, kept across restarts.
+    dir: tempfile::TempDir,
+}
+
+impl Bank {
+    pub(crate) async fn start() -> Self {
+        Self {
+            devnet: Devnet::start().await,
+            receiver: WebhookReceiver::start(0).await,
+            port: free_port(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Starts the service and waits until it answers.
+    pub(crate) fn serve(&self) -> Child {
+        let child = serve_with_webhooks(
+            &self.devnet,
+            self.dir.path(),
+            self.port,
+            &self.receiver,
+            &[],
+        )
+        .spawn()
+        .unwrap();
+        wait_until_up(self.port);
+        child
+    }
+}
+
 /// Opens a session on the service at `port` and has the subject answer it; returns
 /// the registration ID.
 fn approve(devnet: &Devnet, port: u16, answer: &kyc_core::commitment::Commitment) -> String {
@@ -115,16 +150,11 @@ pub(crate) fn accepted<'a>(received: &'a [Received], kind: &str) -> Vec<&'a Rece
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bank_receives_the_approval_then_the_revocation_within_five_seconds() {
-    let devnet = Devnet::start().await;
-    let claims = attested(&devnet).await;
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = WebhookReceiver::start(0).await;
-    let port = free_port();
-    let child = serve_with_webhooks(&devnet, dir.path(), port, &receiver, &[])
-        .spawn()
-        .unwrap();
-    wait_until_up(port);
-    let registration_id = approve(&devnet, port, &claims);
+    let bank = Bank::start().await;
+    let (devnet, receiver, port) = (&bank.devnet, &bank.receiver, bank.port);
+    let claims = attested(devnet).await;
+    let child = bank.serve();
+    let registration_id = approve(devnet, port, &claims);
     let approved = receiver.delivered("session.approved", WAIT).await;
     assert!(approved.signature_valid);
     assert_eq!(
@@ -132,7 +162,7 @@ async fn the_bank_receives_the_approval_then_the_revocation_within_five_seconds(
         registration_id.as_str()
     );
 
-    let mined = revoke(&devnet).await;
+    let mined = revoke(devnet).await;
     let revoked = receiver.delivered("customer.revoked", WAIT).await;
     let delay = revoked.at.saturating_duration_since(mined);
     eprintln!("revocation mined to customer.revoked received, through the binary: {delay:?}");
