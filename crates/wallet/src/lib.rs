@@ -11,6 +11,7 @@ pub mod folder;
 pub mod http;
 pub mod request;
 pub mod scan;
+pub mod screen;
 pub mod withdraw;
 
 pub use error::{Error, Result};

@@ -8,15 +8,16 @@ use std::{
 
 use alloy::primitives::Address;
 use anyhow::{bail, Context};
-use kyc_core::{age::age_threshold, files::Credential, text::printable, uri::RegistrationUri};
+use kyc_core::{text::printable, uri::RegistrationUri};
 use kyc_wallet::{
-    consent::{disclosure, ConsentDraft, Delivery, Disclosure},
+    consent::{ConsentDraft, Delivery},
     decline::decline,
     http::ServiceClient,
-    scan::{decode_qr_image, newest_fitting, read_code, scan},
+    scan::{decode_qr_image, newest_fitting, read_code, scan, CodeSummary},
+    screen::{CodeScreen, DisclosureScreen, ScanScreen},
 };
 
-use super::{print_json, show_time, unix_now, UserWalletArgs};
+use super::{print_json, unix_now, UserWalletArgs};
 use crate::opts::RpcArgs;
 
 /// Where a registration code comes from: its URI, or an image of its QR code.
@@ -73,41 +74,15 @@ impl ScanArgs {
             print_json(&scanned);
             return Ok(());
         }
-        let mut screen = std::io::stdout();
-        print_code(&mut screen, &code, now)?;
-        for fit in &scanned.credentials {
-            if fit.missing_fields.is_empty() {
-                println!("the credential from {} has every field", fit.certifier);
-            } else {
-                println!(
-                    "the credential from {} lacks {}",
-                    fit.certifier,
-                    fit.missing_fields.join(", ")
-                );
+        let fitting = newest_fitting(&code, &credentials);
+        print!(
+            "{}",
+            ScanScreen {
+                scan: &scanned,
+                fitting,
+                now
             }
-        }
-        if scanned.credentials.is_empty() {
-            println!(
-                "the wallet cannot answer this code: it holds no credential for chain {} and registry {}",
-                code.chain_id, code.registry
-            );
-        } else if !scanned.can_answer {
-            println!("the wallet cannot answer this code: no credential has every asked field");
-        }
-        if !scanned.unavailable_fields.is_empty() {
-            println!(
-                "cannot provide   {}",
-                printable(&scanned.unavailable_fields.join(", "))
-            );
-        }
-        if let Some(credential) = newest_fitting(&code, &credentials) {
-            print_disclosure(
-                &mut screen,
-                credential,
-                "",
-                &disclosure(credential, &code.fields),
-            )?;
-        }
+        );
         Ok(())
     }
 }
@@ -173,14 +148,17 @@ impl ConsentArgs {
         )
         .await?;
 
-        let mut screen = std::io::stderr();
-        print_code(&mut screen, &draft.code, now)?;
-        print_disclosure(
-            &mut screen,
-            &draft.credential,
-            &draft.certifier_name,
-            &draft.disclosure(),
-        )?;
+        let code = CodeSummary::of(&draft.code);
+        eprint!("{}", CodeScreen { code: &code, now });
+        let disclosure = draft.disclosure();
+        eprint!(
+            "{}",
+            DisclosureScreen {
+                certifier: draft.credential.certifier,
+                certifier_name: &draft.certifier_name,
+                disclosure: &disclosure,
+            }
+        );
         if !self.yes && confirm(&draft)? == Answer::Decline {
             return send_decline(&draft.code, json).await;
         }
@@ -268,73 +246,6 @@ fn confirm(draft: &ConsentDraft) -> anyhow::Result<Answer> {
     }
 }
 
-/// Who asks, the check code, for what and until when; every text from the code shown
-/// with its control characters neutralised.
-fn print_code(out: &mut impl Write, code: &RegistrationUri, now: u64) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{} ({}) asks to check your identity",
-        printable(&code.name),
-        printable(&code.service)
-    )?;
-    writeln!(
-        out,
-        "check code       {}   (the service's screen shows the same six digits)",
-        code.check_code()
-    )?;
-    writeln!(out, "registration ID  {}", code.registration_id)?;
-    writeln!(
-        out,
-        "asks for         {}",
-        printable(&code.fields.join(", "))
-    )?;
-    writeln!(
-        out,
-        "until            {} (in {}s)",
-        show_time(code.expires_at),
-        code.expires_at.saturating_sub(now)
-    )?;
-    writeln!(
-        out,
-        "chain            {} registry {}",
-        code.chain_id, code.registry
-    )?;
-    writeln!(out, "answers go to    {}", printable(&code.callback))
-}
-
-/// What would be sent, values included (this goes to the person's own terminal), and
-/// what stays undisclosed.
-fn print_disclosure(
-    out: &mut impl Write,
-    credential: &Credential,
-    certifier_name: &str,
-    disclosure: &Disclosure<'_>,
-) -> std::io::Result<()> {
-    let named = match certifier_name {
-        "" => String::new(),
-        name => format!(" ({})", printable(name)),
-    };
-    writeln!(
-        out,
-        "would send, from the credential of certifier {}{named}:",
-        credential.certifier
-    )?;
-    for claim in &disclosure.sent {
-        match age_threshold(&claim.key) {
-            Ok(Some(age)) => writeln!(out, "  over {age}: yes")?,
-            _ => writeln!(out, "  {}: {}", claim.key, printable(&claim.value))?,
-        }
-    }
-    match disclosure.undisclosed.as_slice() {
-        [] => writeln!(out, "stays undisclosed: nothing"),
-        keys => writeln!(
-            out,
-            "stays undisclosed: {} (sent as digests only)",
-            keys.join(", ")
-        ),
-    }
-}
-
 /// List the consents given: service, registration ID, fields, time and outcome.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ConsentsArgs {
@@ -357,21 +268,7 @@ impl ConsentsArgs {
         if records.is_empty() {
             println!("no consents given");
         }
-        for record in records {
-            let withdrawn = record
-                .withdrawn_at
-                .map(|at| format!(", withdrawn {}", show_time(at)))
-                .unwrap_or_default();
-            println!(
-                "{} {:?} {} registration {}: {} [{}]{withdrawn}",
-                show_time(record.signed_at),
-                record.name,
-                printable(&record.service),
-                record.registration_id,
-                record.fields.join(", "),
-                record.outcome,
-            );
-        }
+        records.iter().for_each(|record| println!("{record}"));
         Ok(())
     }
 }
