@@ -24,7 +24,7 @@ use kyc_wallet::request::{sign_request, RequestTarget};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::util::{kyc, stderr, stdout};
+use crate::util::{assert_output, kyc, stderr, stdout};
 
 /// A chain, a registry deployed and a certifier added through `kyc registry`, and a folder.
 struct Net {
@@ -78,6 +78,13 @@ impl Net {
             .unwrap();
         assert!(added.status.success(), "{}", stderr(&added));
         assert!(stdout(&added).starts_with("added certifier"));
+        assert_output(
+            &stdout(&added),
+            &format!(
+                "added certifier {} (Demo Certification Body) in transaction [..]",
+                net.certifier.address()
+            ),
+        );
         net
     }
 
@@ -343,6 +350,22 @@ async fn queue_add_approve_reject_purge() {
         .output()
         .unwrap();
     assert!(stdout(&text).contains("verified  yes"), "{}", stdout(&text));
+    // The whole of it; the times are the chain's.
+    assert_output(
+        &stdout(&text),
+        &format!(
+            r#"certifier {} "Demo Certification Body" (current)
+  status    active
+  root      {}
+  evidence  document, face
+  issued    [..]Z ([..])
+  expires   [..]Z ([..])
+  verified  yes
+"#,
+            net.certifier.address(),
+            kept.root
+        ),
+    );
 
     // Within the retention nothing is deleted; `purge --retention 0s` deletes both
     // decided requests' personal data, and no claim value is in the database files.

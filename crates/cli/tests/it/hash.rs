@@ -1,6 +1,6 @@
 //! `kyc hash`: roots of the shared vectors, and one-line refusals that leak no personal data.
 
-use crate::util::{kyc, stderr, stdout};
+use crate::util::{assert_output, kyc, stderr, stdout};
 
 const CLAIMS: &str = r#"[
   {"key":"birthdate","value":"1990-01-31","salt":"0xb10f2e39d065cb1bf439f683eb8e8989"},
@@ -29,6 +29,10 @@ fn json_output_names_the_kind() {
     let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(value["kind"], "claims");
     assert_eq!(value["root"], ROOT);
+    assert_output(
+        &stdout(&output),
+        &format!(r#"{{"kind":"claims","root":"{ROOT}"}}"#),
+    );
 }
 
 #[test]
@@ -40,6 +44,10 @@ fn refuses_a_non_canonical_claim_without_repeating_it() {
     assert_eq!(message.lines().count(), 1, "{message}");
     assert!(message.contains("family_name"), "{message}");
     assert!(!message.contains("Yamada"), "{message}");
+    assert_output(
+        &message,
+        "error: [..]/claims.json is not valid: claim family_name: value is not in canonical form (normalise before salting)",
+    );
 }
 
 #[test]
@@ -47,6 +55,10 @@ fn refuses_unknown_fields_and_missing_files() {
     let output = hash_file(r#"{"version":1,"surprise":true}"#, &[]);
     assert!(!output.status.success());
     assert!(stderr(&output).contains("surprise"));
+    assert_output(
+        &stderr(&output),
+        "error: [..]/claims.json is not valid: invalid json: surprise: unknown field `surprise`, expected one of `version`, [..] at line 1 column [..]",
+    );
 
     let output = kyc()
         .args(["hash", "/nonexistent/claims.json"])
@@ -54,4 +66,19 @@ fn refuses_unknown_fields_and_missing_files() {
         .unwrap();
     assert!(!output.status.success());
     assert!(stderr(&output).starts_with("error: cannot read"));
+    assert_output(
+        &stderr(&output),
+        "error: cannot read /nonexistent/claims.json: No such file or directory (os error 2)",
+    );
+}
+
+#[test]
+fn a_usage_mistake_is_one_line_with_exit_code_2() {
+    let output = kyc().args(["hash", "--bogus"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_output(&stdout(&output), "");
+    assert_output(
+        &stderr(&output),
+        "error: unexpected argument '--bogus' found tip: to pass '--bogus' as a value, use '-- --bogus' (see --help)",
+    );
 }

@@ -13,7 +13,7 @@ use kyc_verifier::{AnyStore, Store};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::util::{kyc, stderr, stdout};
+use crate::util::{assert_output, kyc, stderr, stdout};
 
 const SERVICE: &str = "https://bank.example";
 
@@ -168,6 +168,18 @@ async fn session_new_writes_a_png_qr_code_that_decodes_to_the_uri() {
     assert_eq!(
         printed["check_code"],
         kyc_core::check_code::check_code(&uri.registration_id)
+    );
+    // The whole document, in its order; only the creation time is left open.
+    assert_output(
+        &stdout(&output),
+        &format!(
+            r#"{{"registration_id":"{}","service":"https://bank.example","name":"bank.example","callback":"https://bank.example/kyc/answer","chain_id":31337,"registry":"{}","fields":["given_name"],"created_at":[..],"expires_at":{},"check_code":"{}","uri":"{decoded}","qr":{{"format":"png","file":"{}"}}}}"#,
+            uri.registration_id,
+            bank.devnet.registry.to_checksum(None),
+            uri.expires_at,
+            uri.check_code(),
+            png.display(),
+        ),
     );
 }
 
