@@ -20,8 +20,8 @@ use std::{
 };
 
 use futures_util::future::join_all;
-use kyc_test_utils::{Devnet, Person};
-use kyc_verifier::{AnyStore, SessionRequest, Verifier};
+use kyc_test_utils::{test_database_key_file, Devnet, Person};
+use kyc_verifier::{store::database_key, AnyStore, SessionRequest, Verifier};
 
 /// Submissions per `kyc service verify` call, and per load test.
 const SUBMISSIONS: usize = 2_000;
@@ -57,7 +57,9 @@ async fn main() {
             verifier: Verifier::connect(
                 &devnet.anvil.endpoint(),
                 devnet.registry,
-                AnyStore::connect(url).await.unwrap(),
+                AnyStore::connect(url, database_key(url, test_database_key_file(url)).unwrap())
+                    .await
+                    .unwrap(),
             )
             .await
             .unwrap(),
@@ -93,11 +95,18 @@ impl Bench<'_> {
     }
 
     fn kyc(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kyc"));
+        self.with_settings(Command::new(env!("CARGO_BIN_EXE_kyc")))
+    }
+
+    /// `command` with the chain, registry and database in its environment.
+    fn with_settings(&self, mut command: Command) -> Command {
         command
             .env("ETH_RPC_URL", self.devnet.anvil.endpoint())
             .env("KYC_REGISTRY", self.devnet.registry.to_string())
             .env("KYC_DATABASE_URL", &self.database);
+        if let Some(key) = test_database_key_file(&self.database) {
+            command.env("KYC_DATABASE_KEY_FILE", key);
+        }
         command
     }
 
@@ -118,11 +127,7 @@ impl Bench<'_> {
                 let mut words = wrap.split_whitespace();
                 let mut command = Command::new(words.next().unwrap());
                 command.args(words).arg(env!("CARGO_BIN_EXE_kyc"));
-                command
-                    .env("ETH_RPC_URL", self.devnet.anvil.endpoint())
-                    .env("KYC_REGISTRY", self.devnet.registry.to_string())
-                    .env("KYC_DATABASE_URL", &self.database);
-                command
+                self.with_settings(command)
             }
             _ => self.kyc(),
         };

@@ -146,11 +146,9 @@ pub async fn run(mut on_step: impl FnMut(Step)) -> Result<()> {
     );
 
     // The bank: a session and its QR code.
-    let store = SqliteStore::connect(&format!(
-        "sqlite://{}",
-        scratch.path().join("bank.db").display()
-    ))
-    .await?;
+    let database = format!("sqlite://{}", scratch.path().join("bank.db").display());
+    let key = kyc_verifier::store::database_key(&database, None)?;
+    let store = SqliteStore::connect(&database, key).await?;
     let verifier =
         Verifier::new(devnet.provider(devnet.account(5)), devnet.registry, store).await?;
     let policy = Policy {

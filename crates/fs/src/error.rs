@@ -15,6 +15,17 @@ pub enum Error {
         /// The operating system's error.
         source: io::Error,
     },
+    /// A file that must be its owner's alone can be read or written by others.
+    #[error(
+        "{} is accessible to other users (mode {mode:o}): make it owner-only (chmod 600)",
+        path.display()
+    )]
+    NotPrivate {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
 }
 
 impl Error {

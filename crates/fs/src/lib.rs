@@ -33,6 +33,59 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
+/// Writes `contents` to `path` like [`write_private`], but only if no file is there:
+/// the new file is linked into place, which fails rather than replace one. Returns
+/// `false`, leaving the existing file as it is, when `path` already exists, so that
+/// of two processes creating one key file, both end up reading the same key.
+pub fn create_private(path: &Path, contents: &[u8]) -> Result<bool> {
+    let dir = parent_dir(path);
+    let temporary = temporary_path(path)?;
+    let linked = write_new_private(&temporary, contents).and_then(|()| {
+        match fs::hard_link(&temporary, path) {
+            Ok(()) => Ok(true),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(Error::at("cannot link into place", path)(error)),
+        }
+    });
+    // Best effort: the temporary name goes whatever happened; the error that matters is returned.
+    let _ = fs::remove_file(&temporary);
+    let created = linked?;
+    sync_dir(dir)?;
+    Ok(created)
+}
+
+/// Reads a file that only its owner may read or write, such as a key file; refuses
+/// one that its group or others may access (any of the mode bits 0077 on Unix).
+pub fn read_private(path: &Path) -> Result<Vec<u8>> {
+    let mut file = File::open(path).map_err(Error::at("cannot open", path))?;
+    check_owner_only(&file, path)?;
+    let mut contents = Vec::new();
+    io::Read::read_to_end(&mut file, &mut contents).map_err(Error::at("cannot read", path))?;
+    Ok(contents)
+}
+
+#[cfg(unix)]
+fn check_owner_only(file: &File, path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file
+        .metadata()
+        .map_err(Error::at("cannot read the permissions of", path))?
+        .permissions()
+        .mode();
+    match mode & 0o077 {
+        0 => Ok(()),
+        _ => Err(Error::NotPrivate {
+            path: path.to_owned(),
+            mode: mode & 0o777,
+        }),
+    }
+}
+
+#[cfg(not(unix))]
+fn check_owner_only(_file: &File, _path: &Path) -> Result<()> {
+    Ok(())
+}
+
 /// Creates a folder (and its missing parents) readable by its owner only (0700 on
 /// Unix). An existing folder is left as it is.
 pub fn create_private_dir(dir: &Path) -> Result<()> {

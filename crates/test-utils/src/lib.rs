@@ -7,8 +7,11 @@ pub mod webhooks;
 pub use people::Person;
 
 use std::{
-    path::PathBuf,
-    sync::atomic::{AtomicU64, Ordering},
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        OnceLock,
+    },
 };
 
 use alloy::{
@@ -36,6 +39,26 @@ static CODES: AtomicU64 = AtomicU64::new(0);
 
 /// The name the devnet certifier is registered under.
 pub const CERTIFIER_NAME: &str = "Demo Certification Body";
+
+/// The key that seals disclosed claims in the PostgreSQL database tests share
+/// (`KYC_TEST_POSTGRES_URL`): one key for every test, run after run, as replicas share one.
+pub const POSTGRES_TEST_DATABASE_KEY: [u8; 32] = [0x5e; 32];
+
+/// The key file a test opens the database at `url` with: for PostgreSQL, an owner-only
+/// file of [`POSTGRES_TEST_DATABASE_KEY`] (one per test process); `None`, the key file
+/// beside the database, for SQLite.
+pub fn test_database_key_file(url: &str) -> Option<&'static Path> {
+    static FILE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    url.starts_with("postgres").then(|| {
+        let (_, path) = FILE.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("database.key");
+            kyc_fs::write_private(&path, &POSTGRES_TEST_DATABASE_KEY).unwrap();
+            (dir, path)
+        });
+        path.as_path()
+    })
+}
 
 /// The `anvil` binary: `$KYC_ANVIL`, else the one `scripts/setup` installed, else `anvil` on `PATH`.
 pub fn anvil_path() -> PathBuf {

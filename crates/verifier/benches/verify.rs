@@ -22,7 +22,11 @@ use kyc_core::{
     signature::recover_signer,
 };
 use kyc_test_utils::{sign, unix_now, Devnet};
-use kyc_verifier::{inspect::inspect, store::SqliteStore, Policy, SessionRequest, Verifier};
+use kyc_verifier::{
+    inspect::inspect,
+    store::{database_key, SqliteStore},
+    Policy, SessionRequest, Verifier,
+};
 
 const BATCH: usize = 100;
 
@@ -119,7 +123,9 @@ fn chain(c: &mut Criterion) {
     let (devnet, verifier) = runtime.block_on(async {
         let devnet = Devnet::start().await;
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let store = SqliteStore::connect(&url).await.unwrap();
+        let store = SqliteStore::connect(&url, database_key(&url, None).unwrap())
+            .await
+            .unwrap();
         let verifier = Verifier::connect(&devnet.anvil.endpoint(), devnet.registry, store)
             .await
             .unwrap();
@@ -187,7 +193,9 @@ fn store_and_chain(c: &mut Criterion) {
         let devnet = Devnet::start().await;
         let people = devnet.attest_people(PEOPLE).await;
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let store = SqliteStore::connect(&url).await.unwrap();
+        let store = SqliteStore::connect(&url, database_key(&url, None).unwrap())
+            .await
+            .unwrap();
         let verifier = Verifier::connect(&devnet.anvil.endpoint(), devnet.registry, store)
             .await
             .unwrap();

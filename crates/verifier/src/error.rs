@@ -29,6 +29,12 @@ pub enum Error {
     /// The SQLite database file could not be created or made owner-only.
     #[error("database file: {0}")]
     DatabaseFile(#[from] std::io::Error),
+    /// The key file that seals disclosed claims could not be read or created.
+    #[error("database key: {0}")]
+    DatabaseKey(#[from] kyc_seal::Error),
+    /// The database's claims were sealed under another key.
+    #[error("the database key does not open this database: its claims were sealed under another key file")]
+    WrongDatabaseKey,
     /// The database schema could not be brought up to date.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -88,6 +94,8 @@ impl Error {
             Self::Database(_)
             | Self::DatabaseFile(_)
             | Self::Migration(_)
+            | Self::DatabaseKey(_)
+            | Self::WrongDatabaseKey
             | Self::CorruptRow { .. } => "store_unavailable",
             Self::Session(_) | Self::SessionTtl => "invalid_session",
             Self::InvalidBatch => "invalid_batch",

@@ -7,19 +7,14 @@
 use std::path::Path;
 
 use alloy::primitives::{Address, B256};
-use chacha20poly1305::{
-    aead::{Aead, Payload},
-    KeyInit, XChaCha20Poly1305, XNonce,
-};
 use hmac::{Hmac, Mac};
 use kyc_core::claims::SaltedClaim;
+use kyc_seal::{SealingKey, KEY_LEN};
 use sha2::Sha256;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::{Error, Result};
 
-const KEY_LEN: usize = 32;
-const NONCE_LEN: usize = 24;
 /// Tells one version of the sealed format from another, and binds the purpose.
 const SEAL_CONTEXT: &[u8] = b"kyc-certifier claims v1";
 const CHECK_CONTEXT: &[u8] = b"kyc-certifier queue key check v1";
@@ -60,7 +55,7 @@ pub(crate) struct QueueKeys {
 impl QueueKeys {
     /// Reads the key file at `path`.
     pub(crate) fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|error| Error::KeyFile {
+        let bytes = kyc_fs::read_private(path).map_err(|error| Error::KeyFile {
             path: path.to_owned(),
             reason: error.to_string(),
         })?;
@@ -109,20 +104,10 @@ impl QueueKeys {
         subject: Address,
         root: B256,
     ) -> Result<Vec<u8>> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(Error::Random)?;
         let plain = serde_json::to_vec(claims).map_err(|_| Error::Seal)?;
-        let sealed = self
-            .cipher()
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: &plain,
-                    aad: &associated_data(subject, root),
-                },
-            )
-            .map_err(|_| Error::Seal)?;
-        Ok([nonce.as_slice(), &sealed].concat())
+        self.sealing_key()
+            .seal(&plain, &associated_data(subject, root))
+            .map_err(|_| Error::Seal)
     }
 
     /// Decrypts the claims of request `id`; fails if anything was altered.
@@ -133,19 +118,9 @@ impl QueueKeys {
         subject: Address,
         root: B256,
     ) -> Result<Vec<SaltedClaim>> {
-        let (nonce, ciphertext) = sealed
-            .split_at_checked(NONCE_LEN)
-            .ok_or(Error::Unseal { id })?;
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::Unseal { id })?;
         let plain = self
-            .cipher()
-            .decrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: &associated_data(subject, root),
-                },
-            )
+            .sealing_key()
+            .open(sealed, &associated_data(subject, root))
             .map_err(|_| Error::Unseal { id })?;
         serde_json::from_slice(&plain).map_err(|_| Error::Unseal { id })
     }
@@ -193,8 +168,8 @@ impl QueueKeys {
         mac.finalize().into_bytes().to_vec()
     }
 
-    fn cipher(&self) -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new((&self.seal).into())
+    fn sealing_key(&self) -> SealingKey {
+        SealingKey::from(self.seal)
     }
 
     fn mac(&self, key: &[u8; KEY_LEN]) -> Hmac<Sha256> {
@@ -245,7 +220,9 @@ fn is_separator(c: char) -> bool {
 mod tests {
     use kyc_core::claims::SaltedClaim;
 
-    use super::{canonical_document_number, QueueKeys, KEY_LEN};
+    use kyc_seal::KEY_LEN;
+
+    use super::{canonical_document_number, QueueKeys};
 
     fn document(fields: &[(&str, &str)]) -> Vec<SaltedClaim> {
         fields

@@ -230,6 +230,16 @@ async fn the_key_file_must_match_the_queue() {
     std::fs::write(&other, b"short").unwrap();
     let error = Queue::open(&other_db, &other).await.unwrap_err();
     assert!(error.to_string().contains("expected 64 bytes"), "{error}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = Queue::open(&path, &key).await.unwrap_err();
+        assert!(
+            error.to_string().contains("accessible to other users"),
+            "{error}"
+        );
+    }
 }
 
 #[tokio::test]

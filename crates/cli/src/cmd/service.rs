@@ -76,13 +76,20 @@ pub(crate) struct DatabaseArgs {
         hide_env_values = true
     )]
     pub(crate) database: String,
+    /// The key file that seals disclosed claims in the database (32 bytes, owner-only;
+    /// created if missing). Every replica sharing a database needs the same file.
+    /// [default: the database file with `.key` appended; `kyc-service.key` for PostgreSQL]
+    #[arg(long, env = "KYC_DATABASE_KEY_FILE", value_name = "FILE")]
+    pub(crate) database_key: Option<PathBuf>,
 }
 
 impl DatabaseArgs {
-    /// Opens and migrates the database.
+    /// Opens and migrates the database, its claims sealed under its key file.
     pub(crate) async fn connect(&self) -> anyhow::Result<AnyStore> {
         let url = kyc_verifier::store::redact_url(&self.database);
-        AnyStore::connect(&self.database)
+        let key = kyc_verifier::store::database_key(&self.database, self.database_key.as_deref())
+            .with_context(|| format!("cannot open the database {url}"))?;
+        AnyStore::connect(&self.database, key)
             .await
             .with_context(|| format!("cannot open the database {url}"))
     }

@@ -128,7 +128,9 @@ async fn session_new_prints_the_uri_and_stores_the_session() {
     );
     assert!(uri.expires_at.abs_diff(unix_now() + 300) <= 5);
 
-    let store = AnyStore::connect(&bank.database()).await.unwrap();
+    let database = bank.database();
+    let key = kyc_verifier::store::database_key(&database, None).unwrap();
+    let store = AnyStore::connect(&database, key).await.unwrap();
     let record = store.session(uri.registration_id).await.unwrap().unwrap();
     assert_eq!(record.session.uri(), uri);
     assert_eq!(record.used_at, None);

@@ -201,7 +201,8 @@ async fn kill_9_in_the_middle_of_a_delivery_loses_nothing() {
     revoke(&devnet).await;
     // Both events are in the outbox before the process dies.
     let database = format!("sqlite://{}", dir.path().join("service.db").display());
-    let store = AnyStore::connect(&database).await.unwrap();
+    let key = kyc_verifier::store::database_key(&database, None).unwrap();
+    let store = AnyStore::connect(&database, key).await.unwrap();
     let started = Instant::now();
     while store
         .deliveries(Some(DeliveryStatus::Pending), 10)
@@ -245,6 +246,11 @@ async fn two_replicas_on_postgresql_deliver_each_event_once() {
     let receiver = WebhookReceiver::start(0).await;
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let ports = [free_port(), free_port()];
+    // Replicas share the key that seals the database's claims, as they share the database.
+    let key = kyc_test_utils::test_database_key_file(&database.url)
+        .unwrap()
+        .display()
+        .to_string();
     let replicas: Vec<Child> = dirs
         .iter()
         .zip(ports)
@@ -254,7 +260,7 @@ async fn two_replicas_on_postgresql_deliver_each_event_once() {
                 dir.path(),
                 port,
                 &receiver,
-                &[("--database", &database.url)],
+                &[("--database", &database.url), ("--database-key", &key)],
             )
             .spawn()
             .unwrap()

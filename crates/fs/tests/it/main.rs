@@ -9,7 +9,7 @@ use std::{
     sync::Arc,
 };
 
-use kyc_fs::{create_private_dir, write_private};
+use kyc_fs::{create_private, create_private_dir, read_private, write_private};
 
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
@@ -111,4 +111,38 @@ fn a_failed_write_leaves_no_temporary_file_and_the_target_as_it_was() {
 #[test]
 fn a_path_without_a_file_name_is_refused() {
     assert!(write_private(Path::new("/"), b"x").is_err());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_is_created_once_and_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("database.key");
+    assert!(create_private(&path, b"first").unwrap());
+    assert!(!create_private(&path, b"second").unwrap());
+    assert_eq!(fs::read(&path).unwrap(), b"first");
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary left"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_private_file_readable_by_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("database.key");
+    write_private(&path, b"key").unwrap();
+    assert_eq!(read_private(&path).unwrap(), b"key");
+    for loose in [0o640, 0o604, 0o620] {
+        fs::set_permissions(&path, fs::Permissions::from_mode(loose)).unwrap();
+        let error = read_private(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("database.key") && error.contains(&format!("{loose:o}")),
+            "{error}"
+        );
+    }
 }

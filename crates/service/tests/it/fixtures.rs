@@ -10,9 +10,9 @@ use kyc_core::{
     files::{Credential, FormatVersion, Submission},
 };
 use kyc_service::{ApiToken, Service, ServiceConfig};
-use kyc_test_utils::{commitment, Devnet};
+use kyc_test_utils::{commitment, test_database_key_file, Devnet};
 pub(crate) use kyc_test_utils::{sign, unix_now};
-use kyc_verifier::{AnyStore, Policy, Verifier};
+use kyc_verifier::{store::SealingKey, AnyStore, Policy, Verifier};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -227,9 +227,14 @@ async fn read(response: reqwest::Response) -> (u16, Value) {
     )
 }
 
+/// The key of the database at `url` (see [`test_database_key_file`]).
+pub(crate) fn database_key(url: &str) -> SealingKey {
+    kyc_verifier::store::database_key(url, test_database_key_file(url)).unwrap()
+}
+
 /// A service over a verifier on `devnet` with its sessions in the database at `url`.
 pub(crate) async fn service_on(devnet: &Devnet, url: &str, config: ServiceConfig) -> Service {
-    let store = AnyStore::connect(url).await.unwrap();
+    let store = AnyStore::connect(url, database_key(url)).await.unwrap();
     let verifier = Verifier::connect(&devnet.anvil.endpoint(), devnet.registry, store)
         .await
         .unwrap();

@@ -211,8 +211,14 @@ async fn nothing_of_withdrawn_claims_remains_in_the_database_files() {
             .iter()
             .any(|(_, bytes, _)| bytes.windows(needle.len()).any(|window| window == needle))
     };
+    // The claims are stored sealed: what is on disk is their ciphertext, never a value.
+    let sealed = sealed_claims(&database, created.registration_id).await;
     let before = database_files(&database);
-    assert!(found(&before, b"Yamada"), "the test sees the stored claims");
+    assert!(found(&before, &sealed), "the test sees the stored claims");
+    assert!(
+        !found(&before, b"Yamada"),
+        "a claim value is stored in plain"
+    );
 
     let subject = service.devnet.subject.address();
     let withdrawal = service.withdrawal(created.registration_id, &service.devnet.subject, subject);
@@ -232,4 +238,23 @@ async fn nothing_of_withdrawn_claims_remains_in_the_database_files() {
             String::from_utf8_lossy(needle)
         );
     }
+    assert!(
+        !found(&after, &sealed),
+        "the withdrawn claims are still on disk, sealed"
+    );
+}
+
+/// The `claims` column of a registration, as stored.
+async fn sealed_claims(database: &Path, registration_id: alloy::primitives::B256) -> Vec<u8> {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display()))
+        .await
+        .unwrap();
+    let claims: String =
+        sqlx::query_scalar("SELECT claims FROM sessions WHERE registration_id = ?")
+            .bind(registration_id.to_string())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    claims.into_bytes()
 }

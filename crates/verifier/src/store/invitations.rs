@@ -1,6 +1,7 @@
 //! The `invitations` table, shared by every store: the bank's reference of a customer
 //! beside the session opened for them.
 
+use kyc_seal::SealingKey;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::rows::{read_record, COLUMNS};
@@ -26,8 +27,8 @@ pub(super) fn select_invitations(of_batch: bool) -> String {
     )
 }
 
-/// Reads a row selected by [`select_invitations`].
-pub(super) fn read_invitation<'r, R>(row: &'r R) -> Result<StoredInvitation>
+/// Reads a row selected by [`select_invitations`], opening its claims with `key`.
+pub(super) fn read_invitation<'r, R>(row: &'r R, key: &SealingKey) -> Result<StoredInvitation>
 where
     R: Row,
     usize: ColumnIndex<R>,
@@ -39,7 +40,7 @@ where
     Ok(StoredInvitation {
         batch: row.try_get("batch")?,
         reference: row.try_get("reference")?,
-        record: read_record(row)?,
+        record: read_record(row, key)?,
     })
 }
 
@@ -94,7 +95,7 @@ macro_rules! invitation_methods {
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
-                .map(invitations::read_invitation)
+                .map(|row| invitations::read_invitation(row, &self.key))
                 .collect()
         }
     };

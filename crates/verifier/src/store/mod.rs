@@ -5,7 +5,11 @@
 //! their verdicts in one transaction, each with an atomic conditional update, so of two
 //! concurrent answers exactly one wins.
 
-use std::{future::Future, time::Duration};
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use alloy::primitives::{Address, B256};
 
@@ -26,9 +30,42 @@ mod postgres;
 mod rows;
 mod sqlite;
 
+pub use kyc_seal::SealingKey;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// The key file of a database when none is named: beside a SQLite file (`PATH.key`),
+/// else `kyc-service.key` in the working folder; none for an in-memory database.
+pub fn default_key_file(url: &str) -> Result<Option<PathBuf>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Some(PathBuf::from("kyc-service.key")));
+    }
+    if !url.starts_with("sqlite:") {
+        return Err(crate::Error::UnsupportedDatabase(redact_url(url)));
+    }
+    if sqlite::is_in_memory(url) {
+        return Ok(None);
+    }
+    let mut path = sqlite::file_of(url)?.into_os_string();
+    path.push(".key");
+    Ok(Some(path.into()))
+}
+
+/// The key that seals the disclosed claims of the database at `url`: read from
+/// `key_file`, or from its [default](default_key_file), created (owner-only) when
+/// missing; refused when others may read it. An in-memory database without a key
+/// file gets a fresh key, which lives as long as its data.
+pub fn database_key(url: &str, key_file: Option<&Path>) -> Result<SealingKey> {
+    let path = match key_file {
+        Some(path) => Some(path.to_owned()),
+        None => default_key_file(url)?,
+    };
+    Ok(match path {
+        Some(path) => SealingKey::read_or_create(&path)?,
+        None => SealingKey::generate()?,
+    })
+}
 
 /// A session and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -242,14 +279,15 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
-    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`, and migrates it.
-    pub async fn connect(url: &str) -> Result<Self> {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`, and migrates
+    /// it; disclosed claims are sealed under `key` (see [`database_key`]).
+    pub async fn connect(url: &str, key: SealingKey) -> Result<Self> {
         if url.starts_with("sqlite:") {
-            return Ok(Self::Sqlite(SqliteStore::connect(url).await?));
+            return Ok(Self::Sqlite(SqliteStore::connect(url, key).await?));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             #[cfg(feature = "postgres")]
-            return Ok(Self::Postgres(PostgresStore::connect(url).await?));
+            return Ok(Self::Postgres(PostgresStore::connect(url, key).await?));
             #[cfg(not(feature = "postgres"))]
             return Err(crate::Error::PostgresDisabled(redact_url(url)));
         }

@@ -1,5 +1,6 @@
 //! The shared store: a PostgreSQL database, for services that run on several machines.
 
+use kyc_seal::SealingKey;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::{
@@ -36,20 +37,32 @@ const MIGRATIONS: Embedded = Embedded(&[
         "invitations",
         include_str!("../../migrations/postgres/0005_invitations.sql"),
     ),
+    (
+        6,
+        "database key",
+        include_str!("../../migrations/postgres/0006_database_key.sql"),
+    ),
 ]);
 
 /// Sessions and verdicts in a PostgreSQL database.
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    key: SealingKey,
 }
 
 impl PostgresStore {
-    /// Connects to `postgres://…` and migrates the database.
-    pub async fn connect(url: &str) -> Result<Self> {
+    /// Connects to `postgres://…` and migrates the database; disclosed claims are sealed
+    /// under `key` (see [`database_key`]), which every replica must share. Refuses a
+    /// database whose claims were sealed under another key.
+    ///
+    /// [`database_key`]: super::database_key
+    pub async fn connect(url: &str, key: SealingKey) -> Result<Self> {
         let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
         migrator(MIGRATIONS).await?.run(&pool).await?;
-        Ok(Self { pool })
+        let store = Self { pool, key };
+        store.adopt_key().await?;
+        Ok(store)
     }
 }
 
@@ -58,7 +71,7 @@ const WATCHER_LOCK_KEY: i64 = 0x6b79_635f_7761_7463;
 
 impl PostgresStore {
     /// After claims were deleted: nothing more the store can do on PostgreSQL (dead
-    /// tuples go with the server's vacuum).
+    /// tuples go with the server's vacuum, and hold claims only sealed).
     async fn wipe_deleted(&self) -> Result<()> {
         Ok(())
     }

@@ -1,8 +1,14 @@
 //! The `sessions` table's columns, shared by every store: how a session, its
 //! verdict and its claims are written and read back.
+//!
+//! Disclosed claims are sealed (XChaCha20-Poly1305, [`SealingKey`]) before they reach
+//! the database and stored as hex, bound to their registration ID: a file, a dump or
+//! an old row version alone reveals no claim value, and claims moved to another row
+//! do not open. The verdict column holds no claim value (addresses, roots, field names).
 
-use alloy::primitives::B256;
+use alloy::primitives::{hex, B256};
 use kyc_core::claims::Claim;
+use kyc_seal::SealingKey;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::{store::SessionRecord, Error, Result, Session, Verdict};
@@ -49,10 +55,13 @@ pub(super) struct VerdictValues {
 }
 
 impl VerdictValues {
-    pub(super) fn new(registration_id: B256, verdict: &Verdict) -> Result<Self> {
+    pub(super) fn new(registration_id: B256, verdict: &Verdict, key: &SealingKey) -> Result<Self> {
         let claims = match verdict.claims.is_empty() {
             true => None,
-            false => Some(to_json(&verdict.claims, "claims", registration_id)?),
+            false => {
+                let json = to_json(&verdict.claims, "claims", registration_id)?;
+                Some(seal_claims(key, registration_id, &json)?)
+            }
         };
         let without_claims = Verdict {
             claims: Vec::new(),
@@ -66,8 +75,54 @@ impl VerdictValues {
     }
 }
 
-/// Reads a row selected with [`COLUMNS`].
-pub(super) fn read_record<'r, R>(row: &'r R) -> Result<SessionRecord>
+/// Tells the sealed claims of one registration from any other's, and this use of the
+/// key from any other.
+const CLAIMS_CONTEXT: &[u8] = b"kyc-verifier claims v1";
+/// What the key check seals.
+const KEY_CHECK_CONTEXT: &[u8] = b"kyc-verifier database key check v1";
+
+fn claims_associated_data(registration_id: B256) -> Vec<u8> {
+    [CLAIMS_CONTEXT, registration_id.as_slice()].concat()
+}
+
+/// Seals the claims JSON of a registration, as stored in the `claims` column.
+pub(super) fn seal_claims(key: &SealingKey, registration_id: B256, json: &str) -> Result<String> {
+    let sealed = key.seal(json.as_bytes(), &claims_associated_data(registration_id))?;
+    Ok(hex::encode(sealed))
+}
+
+/// Opens a `claims` column; the error names the registration, never the content.
+fn open_claims(key: &SealingKey, registration_id: B256, stored: &str) -> Result<Vec<Claim>> {
+    let id = registration_id.to_string();
+    let sealed = hex::decode(stored).map_err(|_| corrupt("claims", &id, "not sealed"))?;
+    let json = key
+        .open(&sealed, &claims_associated_data(registration_id))
+        .map_err(|_| {
+            corrupt(
+                "claims",
+                &id,
+                "does not open with the database key (another key, another row's, or altered)",
+            )
+        })?;
+    let json = String::from_utf8(json).map_err(|_| corrupt("claims", &id, "not utf-8"))?;
+    from_json(&json, "claims", &id)
+}
+
+/// The value stored as `key_check` in `store_meta`: proof of the key, revealing nothing.
+pub(super) fn key_check(key: &SealingKey) -> Result<String> {
+    Ok(hex::encode(key.seal(&[], KEY_CHECK_CONTEXT)?))
+}
+
+/// Whether `key` is the one the database's `key_check` was made with.
+pub(super) fn verify_key_check(key: &SealingKey, stored: &str) -> Result<()> {
+    let sealed = hex::decode(stored).map_err(|_| Error::WrongDatabaseKey)?;
+    key.open(&sealed, KEY_CHECK_CONTEXT)
+        .map_err(|_| Error::WrongDatabaseKey)?;
+    Ok(())
+}
+
+/// Reads a row selected with [`COLUMNS`], opening its claims with `key`.
+pub(super) fn read_record<'r, R>(row: &'r R, key: &SealingKey) -> Result<SessionRecord>
 where
     R: Row,
     usize: ColumnIndex<R>,
@@ -104,7 +159,7 @@ where
         Some(text) => {
             let mut verdict: Verdict = from_json(&text, "verdict", &id_text)?;
             verdict.claims = match claims {
-                Some(text) => from_json::<Vec<Claim>>(&text, "claims", &id_text)?,
+                Some(text) => open_claims(key, registration_id, &text)?,
                 None => Vec::new(),
             };
             verdict.claims_deleted = claims_deleted;
@@ -202,6 +257,17 @@ pub(super) const WITHDRAW_CONSENT: &str = "UPDATE sessions SET claims = NULL, \
      claims_deleted = (claims_deleted OR claims IS NOT NULL), \
      withdrawn_at = COALESCE(withdrawn_at, $2) \
      WHERE registration_id = $1 AND used_at IS NOT NULL";
+/// Records the database's key check, unless it has one.
+pub(super) const INSERT_KEY_CHECK: &str = "INSERT INTO store_meta (name, value) \
+     VALUES ('key_check', $1) ON CONFLICT (name) DO NOTHING";
+/// The database's key check.
+pub(super) const SELECT_KEY_CHECK: &str = "SELECT value FROM store_meta WHERE name = 'key_check'";
+/// Claims stored in plain, as JSON, before they were sealed.
+pub(super) const SELECT_UNSEALED: &str =
+    "SELECT registration_id, claims FROM sessions WHERE claims LIKE '[%'";
+/// Replaces claims stored in plain by their sealed form, unless they changed meanwhile.
+pub(super) const SEAL_STORED_CLAIMS: &str =
+    "UPDATE sessions SET claims = $2 WHERE registration_id = $1 AND claims = $3";
 /// Deletes the claims of verdicts reached at or before a time.
 pub(super) const PURGE_CLAIMS: &str = "UPDATE sessions SET claims = NULL, claims_deleted = TRUE \
      WHERE claims IS NOT NULL AND used_at <= $1";
@@ -237,6 +303,40 @@ macro_rules! impl_store {
                     .await?;
                 Ok(())
             }
+
+            /// Checks that `self.key` is the database's key, recording it in a database
+            /// that has none, then seals the claims stored in plain before claims were
+            /// sealed (and, on SQLite, wipes their plain text from the files).
+            async fn adopt_key(&self) -> $crate::Result<()> {
+                sqlx::query(rows::INSERT_KEY_CHECK)
+                    .bind(rows::key_check(&self.key)?)
+                    .execute(&self.pool)
+                    .await?;
+                let stored: String = sqlx::query_scalar(rows::SELECT_KEY_CHECK)
+                    .fetch_one(&self.pool)
+                    .await?;
+                rows::verify_key_check(&self.key, &stored)?;
+                let unsealed: Vec<(String, String)> = sqlx::query_as(rows::SELECT_UNSEALED)
+                    .fetch_all(&self.pool)
+                    .await?;
+                if unsealed.is_empty() {
+                    return Ok(());
+                }
+                let mut transaction = self.pool.begin().await?;
+                for (id, claims) in unsealed {
+                    let registration_id: alloy::primitives::B256 = id.parse().map_err(|_| {
+                        rows::corrupt("registration_id", &id, "not 32 bytes of hex")
+                    })?;
+                    sqlx::query(rows::SEAL_STORED_CLAIMS)
+                        .bind(&id)
+                        .bind(rows::seal_claims(&self.key, registration_id, &claims)?)
+                        .bind(&claims)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                transaction.commit().await?;
+                self.wipe_deleted().await
+            }
         }
 
         impl $crate::Store for $store {
@@ -259,7 +359,9 @@ macro_rules! impl_store {
                     .bind(registration_id.to_string())
                     .fetch_optional(&self.pool)
                     .await?;
-                row.as_ref().map(rows::read_record).transpose()
+                row.as_ref()
+                    .map(|row| rows::read_record(row, &self.key))
+                    .transpose()
             }
 
             async fn sessions(
@@ -274,7 +376,7 @@ macro_rules! impl_store {
                         query = query.bind(id.to_string());
                     }
                     for row in query.fetch_all(&self.pool).await? {
-                        let record = rows::read_record(&row)?;
+                        let record = rows::read_record(&row, &self.key)?;
                         found.insert(record.session.registration_id, record);
                     }
                 }
@@ -305,7 +407,12 @@ macro_rules! impl_store {
                 let mut rows = Vec::with_capacity(answers.len());
                 for &index in &order {
                     let (id, verdict) = answers[index];
-                    rows.push((index, id, verdict, rows::VerdictValues::new(id, verdict)?));
+                    rows.push((
+                        index,
+                        id,
+                        verdict,
+                        rows::VerdictValues::new(id, verdict, &self.key)?,
+                    ));
                 }
                 let mut used = vec![false; answers.len()];
                 let mut transaction = self.pool.begin().await?;

@@ -2,6 +2,7 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
+use kyc_seal::SealingKey;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::{
@@ -38,17 +39,27 @@ const MIGRATIONS: Embedded = Embedded(&[
         "invitations",
         include_str!("../../migrations/sqlite/0005_invitations.sql"),
     ),
+    (
+        6,
+        "database key",
+        include_str!("../../migrations/sqlite/0006_database_key.sql"),
+    ),
 ]);
 
 /// Sessions and verdicts in a SQLite file.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    key: SealingKey,
 }
 
 impl SqliteStore {
-    /// Opens `sqlite://PATH` (creating the file if missing) or `sqlite::memory:`, and migrates it.
-    pub async fn connect(url: &str) -> Result<Self> {
+    /// Opens `sqlite://PATH` (creating the file if missing) or `sqlite::memory:`, and
+    /// migrates it; disclosed claims are sealed under `key` (see [`database_key`]).
+    /// Refuses a database whose claims were sealed under another key.
+    ///
+    /// [`database_key`]: super::database_key
+    pub async fn connect(url: &str, key: SealingKey) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             // Readers do not block the writer; a writer waits for another rather than failing.
@@ -57,7 +68,7 @@ impl SqliteStore {
             .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         // Each connection to an in-memory database has a database of its own: keep one, for good.
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let in_memory = is_in_memory(url);
         if !in_memory {
             owner_only(options.get_filename())?;
         }
@@ -72,8 +83,22 @@ impl SqliteStore {
         .connect_with(options)
         .await?;
         migrator(MIGRATIONS).await?.run(&pool).await?;
-        Ok(Self { pool })
+        let store = Self { pool, key };
+        store.adopt_key().await?;
+        Ok(store)
     }
+}
+
+/// Whether a `sqlite:` URL names an in-memory database rather than a file.
+pub(super) fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// The file of a `sqlite:` URL naming one.
+pub(super) fn file_of(url: &str) -> Result<std::path::PathBuf> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .get_filename()
+        .to_owned())
 }
 
 /// Creates the database file owner-only (0600) if missing, and makes an existing one so;

@@ -12,7 +12,7 @@ use kyc_contracts::BatchReader;
 use kyc_verifier::{store::SqliteStore, Outcome, Policy, Reason, Verifier};
 use serde_json::Value;
 
-use crate::fixtures::{commitment, evidence, resign, sqlite_store, to_json, Fixture};
+use crate::fixtures::{commitment, database_key, evidence, resign, sqlite_store, to_json, Fixture};
 
 /// What the node saw of one HTTP request: how many JSON-RPC requests it carried,
 /// and the reads of each `eth_call` of a batch reader.
@@ -118,7 +118,9 @@ async fn answers(fixture: &Fixture<SqliteStore>, count: usize) -> Vec<Vec<u8>> {
 }
 
 async fn verifier_through(node: &Node, fixture: &Fixture<SqliteStore>) -> Verifier<SqliteStore> {
-    let store = SqliteStore::connect(&fixture.database_url).await.unwrap();
+    let store = SqliteStore::connect(&fixture.database_url, database_key(&fixture.database_url))
+        .await
+        .unwrap();
     Verifier::connect(&node.url, fixture.devnet.registry, store)
         .await
         .unwrap()

@@ -12,10 +12,10 @@ use kyc_core::{
     files::{FormatVersion, Submission},
 };
 pub(crate) use kyc_test_utils::mined;
-use kyc_test_utils::{sign, unix_now, Devnet};
+use kyc_test_utils::{sign, test_database_key_file, unix_now, Devnet};
 use kyc_verifier::{
-    store::SqliteStore, AnyStore, Policy, Session, SessionRecord, SessionRequest, Store, Verdict,
-    Verifier,
+    store::{SealingKey, SqliteStore},
+    AnyStore, Policy, Session, SessionRecord, SessionRequest, Store, Verdict, Verifier,
 };
 use tempfile::TempDir;
 
@@ -37,7 +37,9 @@ impl Fixture<SqliteStore> {
         let devnet = Devnet::start().await;
         let dir = tempfile::tempdir().unwrap();
         let database_url = sqlite_url(&dir);
-        let store = SqliteStore::connect(&database_url).await.unwrap();
+        let store = SqliteStore::connect(&database_url, database_key(&database_url))
+            .await
+            .unwrap();
         let verifier = verifier_on(&devnet, store).await;
         Self {
             devnet,
@@ -53,7 +55,7 @@ impl Fixture<AnyStore> {
     pub(crate) async fn start_postgres() -> Self {
         let url = postgres_url();
         let devnet = Devnet::start().await;
-        let store = AnyStore::connect(&url).await.unwrap();
+        let store = AnyStore::connect(&url, database_key(&url)).await.unwrap();
         let verifier = verifier_on(&devnet, store).await;
         Self {
             devnet,
@@ -67,7 +69,18 @@ impl Fixture<AnyStore> {
 /// A fresh SQLite store in a temp dir (dropping the dir deletes it).
 pub(crate) async fn sqlite_store() -> (SqliteStore, TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    (SqliteStore::connect(&sqlite_url(&dir)).await.unwrap(), dir)
+    let url = sqlite_url(&dir);
+    (
+        SqliteStore::connect(&url, database_key(&url))
+            .await
+            .unwrap(),
+        dir,
+    )
+}
+
+/// The key of the database at `url` (see [`test_database_key_file`]).
+pub(crate) fn database_key(url: &str) -> SealingKey {
+    kyc_verifier::store::database_key(url, test_database_key_file(url)).unwrap()
 }
 
 fn sqlite_url(dir: &TempDir) -> String {
@@ -187,7 +200,9 @@ impl<S: Store> Fixture<S> {
     /// Another verifier over the same chain and database, with connections of its own,
     /// as a second process of the service would have.
     pub(crate) async fn second_verifier(&self) -> Verifier<AnyStore> {
-        let store = AnyStore::connect(&self.database_url).await.unwrap();
+        let store = AnyStore::connect(&self.database_url, database_key(&self.database_url))
+            .await
+            .unwrap();
         verifier_on(&self.devnet, store).await
     }
 

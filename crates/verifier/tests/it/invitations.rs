@@ -13,7 +13,7 @@ use kyc_verifier::{
 
 use kyc_test_utils::unix_now;
 
-use crate::fixtures::{fields, postgres_url, sqlite_store, Fixture, SERVICE};
+use crate::fixtures::{database_key, fields, postgres_url, sqlite_store, Fixture, SERVICE};
 
 const REGISTRY: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
 
@@ -218,7 +218,8 @@ async fn invitations_on_sqlite() {
 #[tokio::test]
 #[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn invitations_on_postgres() {
-    suite(AnyStore::connect(&postgres_url()).await.unwrap()).await;
+    let url = postgres_url();
+    suite(AnyStore::connect(&url, database_key(&url)).await.unwrap()).await;
 }
 
 #[tokio::test]

@@ -8,5 +8,6 @@ mod policy;
 mod qr;
 mod race;
 mod reasons;
+mod sealing;
 mod store;
 mod watcher;

@@ -4,11 +4,14 @@ use std::time::Duration;
 
 use alloy::primitives::{address, B256};
 use kyc_core::claims::Claim;
-use kyc_verifier::{events::EventType, AnyStore, Outcome, Session, SessionRequest, Store, Verdict};
+use kyc_verifier::{
+    events::EventType, store::SealingKey, AnyStore, Outcome, Session, SessionRequest, Store,
+    Verdict,
+};
 
 use kyc_test_utils::unix_now;
 
-use crate::fixtures::{fields, postgres_url, sqlite_store, SERVICE};
+use crate::fixtures::{database_key, fields, postgres_url, sqlite_store, SERVICE};
 
 fn session() -> Session {
     let request = SessionRequest::new(SERVICE, fields(&["family_name", "given_name"]));
@@ -282,20 +285,23 @@ async fn declines_and_expiries_on_sqlite() {
 #[tokio::test]
 #[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn declines_and_expiries_on_postgres() {
-    let store = AnyStore::connect(&postgres_url()).await.unwrap();
+    let url = postgres_url();
+    let store = AnyStore::connect(&url, database_key(&url)).await.unwrap();
     declines(store.clone()).await;
     expiries(store).await;
 }
 
 #[tokio::test]
 async fn the_suite_on_sqlite_in_memory() {
-    suite(AnyStore::connect("sqlite::memory:").await.unwrap()).await;
+    let key = database_key("sqlite::memory:");
+    suite(AnyStore::connect("sqlite::memory:", key).await.unwrap()).await;
 }
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn the_suite_on_postgres() {
-    suite(AnyStore::connect(&postgres_url()).await.unwrap()).await;
+    let url = postgres_url();
+    suite(AnyStore::connect(&url, database_key(&url)).await.unwrap()).await;
 }
 
 #[tokio::test]
@@ -303,13 +309,13 @@ async fn a_sqlite_file_is_created_and_reopened_with_its_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("service.db").display());
     let open = session();
-    AnyStore::connect(&url)
+    AnyStore::connect(&url, database_key(&url))
         .await
         .unwrap()
         .insert_session(&open)
         .await
         .unwrap();
-    let reopened = AnyStore::connect(&url).await.unwrap();
+    let reopened = AnyStore::connect(&url, database_key(&url)).await.unwrap();
     assert_eq!(
         reopened
             .session(open.registration_id)
@@ -323,9 +329,12 @@ async fn a_sqlite_file_is_created_and_reopened_with_its_sessions() {
 
 #[tokio::test]
 async fn unsupported_database_urls_are_refused_without_their_password() {
-    let error = AnyStore::connect("mysql://kyc:secret@localhost/kyc")
+    let url = "mysql://kyc:secret@localhost/kyc";
+    let error = AnyStore::connect(url, SealingKey::generate().unwrap())
         .await
         .unwrap_err();
+    assert_eq!(error.code(), "invalid_database_url");
+    let error = kyc_verifier::store::database_key(url, None).unwrap_err();
     assert_eq!(error.code(), "invalid_database_url");
     assert!(!error.to_string().contains("secret"), "{error}");
 }
@@ -334,7 +343,7 @@ async fn unsupported_database_urls_are_refused_without_their_password() {
 async fn a_corrupt_row_is_an_error_that_names_the_column_not_its_content() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("service.db").display());
-    let store = AnyStore::connect(&url).await.unwrap();
+    let store = AnyStore::connect(&url, database_key(&url)).await.unwrap();
     let open = session();
     store.insert_session(&open).await.unwrap();
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
