@@ -104,7 +104,8 @@ impl Service {
     }
 
     /// Every route, with the token check on the backend's, the per-client rate limit on
-    /// the wallets' and the public pages', a body size limit and a log line per request.
+    /// the wallets' and the public pages', a body size limit and read deadline, and a log
+    /// line per request.
     pub fn router(&self) -> Router {
         self.build().0
     }
@@ -165,6 +166,10 @@ impl Service {
             )))
             .merge(open.router)
             .layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES))
+            .layer(middleware::from_fn_with_state(
+                self.state.config.read_timeouts.body,
+                server::limit_body_time,
+            ))
             .layer(middleware::from_fn(server::log_request))
             .with_state(state);
         (router, served)

@@ -82,6 +82,26 @@ impl Default for RateLimit {
     }
 }
 
+/// How long a client may take to send a request, so that a slow or stalled one
+/// (slowloris) cannot hold a connection open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadTimeouts {
+    /// From the connection (or the previous response) to the end of the request's headers.
+    pub header: Duration,
+    /// From the end of the headers to the end of the body, however steadily it trickles in.
+    pub body: Duration,
+}
+
+impl Default for ReadTimeouts {
+    /// 10 seconds for the headers, 30 for the body.
+    fn default() -> Self {
+        Self {
+            header: Duration::from_secs(10),
+            body: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Which address a client is known by, for the rate limit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ClientIp {
@@ -112,6 +132,8 @@ pub struct ServiceConfig {
     pub client_ip: ClientIp,
     /// The most page event streams open at once.
     pub event_streams: StreamLimit,
+    /// How long a client may take to send a request's headers and body.
+    pub read_timeouts: ReadTimeouts,
     /// Where events are posted as signed webhooks; none are sent when `None` (they
     /// stay in the outbox).
     pub webhook: Option<WebhookConfig>,
@@ -131,12 +153,13 @@ impl ServiceConfig {
             rate_limit: RateLimit::default(),
             client_ip: ClientIp::default(),
             event_streams: StreamLimit::default(),
+            read_timeouts: ReadTimeouts::default(),
             webhook: None,
             monitor: MonitorConfig::default(),
         }
     }
 
-    /// Checks the origin, the retention and the rate limit.
+    /// Checks the origin, the retention, the rate limit and the read timeouts.
     pub(crate) fn check(&self) -> Result<()> {
         if !is_bare_origin(&self.service) {
             return Err(Error::ServiceOrigin(self.service.clone()));
@@ -146,6 +169,9 @@ impl ServiceConfig {
         }
         if self.rate_limit.burst == 0 || self.rate_limit.refill_every.is_zero() {
             return Err(Error::RateLimit);
+        }
+        if self.read_timeouts.header.is_zero() || self.read_timeouts.body.is_zero() {
+            return Err(Error::ReadTimeout);
         }
         if let Some(webhook) = &self.webhook {
             webhook.check()?;
@@ -185,6 +211,9 @@ mod tests {
         config.retention = DEFAULT_RETENTION;
         config.rate_limit.burst = 0;
         assert!(matches!(config.check(), Err(Error::RateLimit)));
+        config.rate_limit = RateLimit::default();
+        config.read_timeouts.body = Duration::ZERO;
+        assert!(matches!(config.check(), Err(Error::ReadTimeout)));
         Ok(())
     }
 }

@@ -24,6 +24,9 @@ pub enum Error {
     /// The rate limit lets nothing through.
     #[error("the rate limit needs a burst of at least 1 and a refill interval above zero")]
     RateLimit,
+    /// A read timeout is zero.
+    #[error("the header and body read timeouts must be above zero")]
+    ReadTimeout,
     /// The webhook secret is not `whsec_` and base64 of 24 to 64 bytes.
     #[error("the webhook secret must be whsec_ followed by the base64 of 24 to 64 bytes")]
     WebhookSecret,

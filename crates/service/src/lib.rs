@@ -19,7 +19,8 @@ mod webhooks;
 
 pub use app::Service;
 pub use config::{
-    ApiToken, ClientIp, RateLimit, ServiceConfig, StreamLimit, DEFAULT_RETENTION, MIN_TOKEN_LEN,
+    ApiToken, ClientIp, RateLimit, ReadTimeouts, ServiceConfig, StreamLimit, DEFAULT_RETENTION,
+    MIN_TOKEN_LEN,
 };
 pub use error::{Error, Result};
 pub use monitor::MonitorConfig;

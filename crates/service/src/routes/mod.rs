@@ -37,7 +37,7 @@ pub(crate) fn registration_id(text: &str) -> Result<B256, Problem> {
         })
 }
 
-/// The request body, or 413 when it is over the limit.
+/// The request body, or 413 when it is over the limit, 408 when it did not arrive in time.
 pub(crate) fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
     body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Problem::new(rejection.status(), "payload_too_large")
@@ -45,6 +45,10 @@ pub(crate) fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem
                 "the body is over the limit of {} bytes",
                 kyc_verifier::inspect::MAX_SUBMISSION_BYTES
             )),
+        _ if crate::server::is_body_timeout(&rejection) => {
+            Problem::new(StatusCode::REQUEST_TIMEOUT, "body_timeout")
+                .with_message("the request body did not arrive in time")
+        }
         status => Problem::new(status, "unreadable_body"),
     })
 }

@@ -11,5 +11,6 @@ mod invitations;
 mod limits;
 mod openapi;
 mod sessions;
+mod timeouts;
 mod webhooks;
 mod withdrawal;

@@ -4,7 +4,8 @@ use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
 use kyc_service::{
-    shutdown_signal, ApiToken, ClientIp, Service, ServiceConfig, WebhookConfig, WebhookSecret,
+    shutdown_signal, ApiToken, ClientIp, ReadTimeouts, Service, ServiceConfig, WebhookConfig,
+    WebhookSecret,
 };
 use kyc_verifier::Policy;
 use tokio::net::TcpListener;
@@ -69,6 +70,15 @@ pub(super) struct ServeArgs {
     #[arg(long, default_value = "10s", value_parser = kyc_core::time::parse_duration)]
     webhook_timeout: Duration,
 
+    /// How long a client may take to send a request's headers, such as 10s; then it is
+    /// cut off (slow clients hold no connection).
+    #[arg(long, default_value = "10s", value_parser = kyc_core::time::parse_duration)]
+    header_read_timeout: Duration,
+
+    /// How long a client may take to send a request's body once its headers are in.
+    #[arg(long, default_value = "30s", value_parser = kyc_core::time::parse_duration)]
+    body_read_timeout: Duration,
+
     #[command(flatten)]
     verifier: VerifierArgs,
 
@@ -85,6 +95,10 @@ impl ServeArgs {
         let mut config = ServiceConfig::new(self.service, token, policy);
         config.name = self.name;
         config.retention = self.retention;
+        config.read_timeouts = ReadTimeouts {
+            header: self.header_read_timeout,
+            body: self.body_read_timeout,
+        };
         if self.behind_proxy {
             config.client_ip = ClientIp::LastForwardedFor;
         }
