@@ -10,6 +10,7 @@ use kyc_core::{age::age_threshold, files::Credential, text::printable, time::for
 use crate::{
     consent::{disclosure, Disclosure},
     consent_log::ConsentRecord,
+    credential::CredentialEntry,
     scan::{CodeSummary, Scan},
 };
 
@@ -170,5 +171,27 @@ impl fmt::Display for ConsentRecord {
             Some(at) => write!(f, ", withdrawn {}", format_time(at)),
             None => Ok(()),
         }
+    }
+}
+
+impl fmt::Display for CredentialEntry {
+    /// The status on chain and the certifier, then the credential's facts, a line each.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let indent = "           ";
+        writeln!(
+            f,
+            "{:<10} {} {:?}",
+            self.status, self.certifier, self.certifier_name
+        )?;
+        writeln!(f, "{indent}subject   {}", self.subject)?;
+        writeln!(
+            f,
+            "{indent}chain     {} registry {}",
+            self.chain_id, self.registry
+        )?;
+        writeln!(f, "{indent}root      {}", self.root)?;
+        writeln!(f, "{indent}evidence  {}", self.evidence.names().join(", "))?;
+        writeln!(f, "{indent}expires   {}", format_time(self.expires_at))?;
+        writeln!(f, "{indent}fields    {}", self.fields.join(", "))
     }
 }

@@ -280,20 +280,7 @@ fn the_consent_log_records_and_marks_withdrawals() {
     let wallet = kyc_wallet::Wallet::open(dir.path()).unwrap();
     let log = wallet.consent_log();
     assert!(log.records().unwrap().is_empty());
-    let record = ConsentRecord {
-        registration_id: alloy::primitives::B256::repeat_byte(5),
-        service: "https://shop.example".to_owned(),
-        name: "Ticket Shop".to_owned(),
-        chain_id: 31337,
-        registry: Address::repeat_byte(1),
-        certifier: Address::repeat_byte(2),
-        fields: vec!["birthdate".to_owned()],
-        signed_at: 1_700_000_000,
-        outcome: ConsentOutcome::Approved,
-        reasons: vec![],
-        withdrawn_at: None,
-        callback: None,
-    };
+    let record = consent_record(None);
     log.append(record.clone()).unwrap();
     assert_eq!(log.find(record.registration_id).unwrap(), record);
     log.mark_withdrawn(record.registration_id, 1_700_000_100)
@@ -313,20 +300,7 @@ fn the_consent_log_records_and_marks_withdrawals() {
 #[test]
 fn a_withdrawal_goes_beside_the_callback_the_code_gave() {
     let registration_id = alloy::primitives::B256::repeat_byte(5);
-    let record = |callback: Option<&str>| ConsentRecord {
-        registration_id,
-        service: "https://shop.example".to_owned(),
-        name: "Ticket Shop".to_owned(),
-        chain_id: 31337,
-        registry: Address::repeat_byte(1),
-        certifier: Address::repeat_byte(2),
-        fields: vec!["birthdate".to_owned()],
-        signed_at: 1_700_000_000,
-        outcome: ConsentOutcome::Approved,
-        reasons: vec![],
-        withdrawn_at: None,
-        callback: callback.map(str::to_owned),
-    };
+    let record = consent_record;
     // A code that left `cb` out, and a record kept before callbacks were logged.
     let default = format!("https://shop.example/v1/sessions/{registration_id}/withdrawal");
     let callback = format!("https://shop.example/v1/sessions/{registration_id}/submission");
@@ -343,4 +317,22 @@ fn a_withdrawal_goes_beside_the_callback_the_code_gave() {
         record(Some("not a url")).withdrawal_url(),
         Err(Error::Http { .. })
     ));
+}
+
+/// A consent to the shop's registration 0x0505…, kept with `callback`.
+fn consent_record(callback: Option<&str>) -> ConsentRecord {
+    ConsentRecord {
+        registration_id: alloy::primitives::B256::repeat_byte(5),
+        service: "https://shop.example".to_owned(),
+        name: "Ticket Shop".to_owned(),
+        chain_id: 31337,
+        registry: Address::repeat_byte(1),
+        certifier: Address::repeat_byte(2),
+        fields: vec!["birthdate".to_owned()],
+        signed_at: 1_700_000_000,
+        outcome: ConsentOutcome::Approved,
+        reasons: vec![],
+        withdrawn_at: None,
+        callback: callback.map(str::to_owned),
+    }
 }

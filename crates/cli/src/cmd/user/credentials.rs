@@ -97,21 +97,7 @@ impl ShowArgs {
         if entries.is_empty() {
             println!("no credentials in {}", wallet.dir().display());
         }
-        for entry in entries {
-            println!(
-                "{:<10} {} {:?}",
-                entry.status, entry.certifier, entry.certifier_name
-            );
-            println!("           subject   {}", entry.subject);
-            println!(
-                "           chain     {} registry {}",
-                entry.chain_id, entry.registry
-            );
-            println!("           root      {}", entry.root);
-            println!("           evidence  {}", entry.evidence.names().join(", "));
-            println!("           expires   {}", show_time(entry.expires_at));
-            println!("           fields    {}", entry.fields.join(", "));
-        }
+        entries.iter().for_each(|entry| print!("{entry}"));
         Ok(())
     }
 }
