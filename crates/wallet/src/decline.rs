@@ -48,8 +48,9 @@ fn build_decline(code: &RegistrationUri, declined_at: u64) -> Result<Decline> {
     })
 }
 
-/// Declines `code` at `declined_at`: builds the decline ([`build_decline`]) and posts it
-/// to the code's callback.
+/// Declines `code` at `declined_at`: posts the decline to the code's callback, after
+/// the checks a consent gets (the callback on the service's origin, the origin https or
+/// this machine, the code unexpired).
 pub async fn decline(
     client: &ServiceClient,
     code: &RegistrationUri,
