@@ -67,7 +67,7 @@ impl WalletArgs {
             );
         };
         let password = match &self.password_file {
-            Some(path) => read_password(path)?,
+            Some(path) => read_first_line(path, "password file")?,
             None => bail!("--keystore needs --password-file (KYC_PASSWORD_FILE)"),
         };
         PrivateKeySigner::decrypt_keystore(keystore, password)
@@ -95,10 +95,11 @@ pub(crate) fn connect(url: Url, signer: Option<PrivateKeySigner>) -> DynProvider
     }
 }
 
-/// Reads the first line of a password file, without its line ending.
-pub(crate) fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
+/// Reads the first line of a file of secrets (`what` names it in an error), without its
+/// line ending.
+pub(crate) fn read_first_line(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read password file {}", path.display()))?;
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use kyc_wallet::Wallet;
 
-use crate::opts::{parse_private_key, read_password};
+use crate::opts::{parse_private_key, read_first_line};
 
 mod consent;
 mod credentials;
@@ -116,7 +116,7 @@ impl UserWalletArgs {
     /// The password from `--password-file`, else from the terminal (twice when `confirm`).
     fn password(&self, prompt: &str, confirm: bool) -> anyhow::Result<String> {
         if let Some(path) = &self.password_file {
-            return read_password(path);
+            return read_first_line(path, "password file");
         }
         if !std::io::stdin().is_terminal() {
             bail!("no password: give --password-file (KYC_PASSWORD_FILE) or run on a terminal");
@@ -134,12 +134,3 @@ impl UserWalletArgs {
 }
 
 pub(crate) use kyc_core::time::{format_time as show_time, parse_duration, unix_now};
-
-/// Prints a value as JSON on one line.
-pub(crate) fn print_json(value: &impl serde::Serialize) {
-    match serde_json::to_string(value) {
-        Ok(text) => println!("{text}"),
-        // Our output types always serialise; say so rather than print nothing.
-        Err(error) => eprintln!("error: cannot write the output as JSON: {error}"),
-    }
-}

@@ -11,6 +11,7 @@ use kyc_verifier::Policy;
 use tokio::net::TcpListener;
 
 use super::{BatchArgs, VerifierArgs};
+use crate::opts::read_first_line;
 
 /// The environment variable that holds the backend's bearer token when no file is given.
 const TOKEN_ENV: &str = "KYC_SERVICE_TOKEN";
@@ -122,9 +123,7 @@ impl ServeArgs {
         let (Some(url), Some(path)) = (&self.webhook_url, &self.webhook_secret_file) else {
             return Ok(None);
         };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the webhook secret file {}", path.display()))?;
-        let secret = WebhookSecret::parse(text.lines().next().unwrap_or_default())?;
+        let secret = WebhookSecret::parse(&read_first_line(path, "the webhook secret file")?)?;
         let mut webhook = WebhookConfig::new(url.clone(), secret);
         webhook.timeout = self.webhook_timeout;
         Ok(Some(webhook))
@@ -133,11 +132,7 @@ impl ServeArgs {
     /// The token from `--token-file`, else from the environment.
     fn token(&self) -> anyhow::Result<ApiToken> {
         let text = match &self.token_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read the token file {}", path.display()))?;
-                text.lines().next().unwrap_or_default().trim().to_owned()
-            }
+            Some(path) => read_first_line(path, "the token file")?.trim().to_owned(),
             None => match std::env::var(TOKEN_ENV) {
                 Ok(token) => token.trim().to_owned(),
                 Err(_) => bail!("no api token: give --token-file FILE or set {TOKEN_ENV}"),

@@ -17,8 +17,8 @@ use kyc_wallet::{
     screen::{CodeScreen, DisclosureScreen, ScanScreen},
 };
 
-use super::{print_json, unix_now, UserWalletArgs};
-use crate::opts::RpcArgs;
+use super::{unix_now, UserWalletArgs};
+use crate::{opts::RpcArgs, output::print_json};
 
 /// Where a registration code comes from: its URI, or an image of its QR code.
 #[derive(Debug, clap::Args)]
@@ -71,7 +71,7 @@ impl ScanArgs {
         let credentials = wallet.credentials()?;
         let scanned = scan(&code, &credentials);
         if json {
-            print_json(&scanned);
+            print_json(&scanned)?;
             return Ok(());
         }
         let fitting = newest_fitting(&code, &credentials);
@@ -172,7 +172,7 @@ impl ConsentArgs {
         };
         let receipt = draft.give(&wallet, &signer, delivery, unix_now()?).await?;
         if json {
-            print_json(&receipt);
+            print_json(&receipt)?;
         } else if let Some(out) = &receipt.out {
             println!("wrote the signed submission to {}", out.display());
         } else {
@@ -207,7 +207,7 @@ impl DeclineArgs {
 async fn send_decline(code: &RegistrationUri, json: bool) -> anyhow::Result<()> {
     let receipt = decline(&ServiceClient::new()?, code, unix_now()?).await?;
     if json {
-        print_json(&receipt);
+        print_json(&receipt)?;
     } else {
         println!(
             "{} ({}): declined, check code {}",
@@ -262,7 +262,7 @@ impl ConsentsArgs {
             struct Consents {
                 consents: Vec<kyc_wallet::consent_log::ConsentRecord>,
             }
-            print_json(&Consents { consents: records });
+            print_json(&Consents { consents: records })?;
             return Ok(());
         }
         if records.is_empty() {

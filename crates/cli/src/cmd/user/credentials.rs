@@ -14,8 +14,8 @@ use kyc_wallet::{
 };
 use serde::Serialize;
 
-use super::{print_json, show_time, UserWalletArgs};
-use crate::opts::RpcArgs;
+use super::{show_time, UserWalletArgs};
+use crate::{opts::RpcArgs, output::print_json};
 
 /// Check a credential from a certifier and keep it in the wallet.
 ///
@@ -55,7 +55,7 @@ impl ImportArgs {
                 certifier_name: &certifier_name,
                 evidence: credential.evidence,
                 expires_at: credential.expires_at,
-            });
+            })?;
         } else {
             println!(
                 "imported the credential from {certifier_name:?} ({}) for {}",
@@ -91,7 +91,7 @@ impl ShowArgs {
             }
             print_json(&Listed {
                 credentials: entries,
-            });
+            })?;
             return Ok(());
         }
         if entries.is_empty() {

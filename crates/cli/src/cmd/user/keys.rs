@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::{print_json, UserWalletArgs};
+use super::UserWalletArgs;
+use crate::output::print_json;
 
 /// Create the wallet's key, encrypted with a password, in the wallet folder.
 ///
@@ -39,7 +40,7 @@ impl NewArgs {
             print_json(&Created {
                 address,
                 keystore: &keystore,
-            });
+            })?;
         } else {
             println!("address  {address}");
             println!("keystore {}", keystore.display());

@@ -2,18 +2,17 @@
 
 use std::path::PathBuf;
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::Address;
 use anyhow::Context;
-use kyc_core::{age::DEFAULT_AGE_THRESHOLDS, files::JsonFile};
+use kyc_core::age::DEFAULT_AGE_THRESHOLDS;
 use kyc_wallet::{
     chain::RegistryClient,
     claims_input::{normalize_claims, with_age_claims},
-    request::prepare_request,
+    request::{prepare_request, write_request},
 };
-use serde::Serialize;
 
-use super::{parse_duration, print_json, show_time, unix_now, UserWalletArgs};
-use crate::opts::RegistryArgs;
+use super::{parse_duration, unix_now, UserWalletArgs};
+use crate::{opts::RegistryArgs, output::show};
 
 /// Normalise the claims of a JSON object (`{"given_name": "Taro", ...}`), salt them, and
 /// sign an attestation request with the registry's current nonce.
@@ -70,82 +69,11 @@ impl RequestArgs {
         let now = unix_now()?;
         let claims = with_age_claims(&normalized.claims, &self.age_over, now)
             .with_context(|| format!("{} is refused", self.claims.display()))?;
-        let request = prepare_request(
-            &registry,
-            &signer,
-            self.certifier,
-            &claims,
-            now + self.deadline.as_secs(),
-        )
-        .await?;
-        kyc_fs::write_private(&self.out, (request.to_json()? + "\n").as_bytes())?;
-        let copy = wallet.save_request(&request)?;
-        if json {
-            print_json(&Made {
-                request: &self.out,
-                copy: &copy,
-                subject: request.subject,
-                certifier: request.certifier,
-                root: request.root,
-                nonce: request.nonce,
-                deadline: request.deadline,
-                changed: normalized.changes.iter().map(|c| c.key.as_str()).collect(),
-                age_claims: request
-                    .claims
-                    .iter()
-                    .map(|c| c.key.as_str())
-                    .filter(|key| key.starts_with(kyc_core::age::AGE_CLAIM_PREFIX))
-                    .collect(),
-            });
-            return Ok(());
-        }
-        for change in &normalized.changes {
-            println!(
-                "normalised {}: {:?} -> {:?}",
-                change.key, change.before, change.after
-            );
-        }
-        println!(
-            "request for {} claims of {} to certifier {}",
-            request.claims.len(),
-            request.subject,
-            request.certifier
-        );
-        let ages: Vec<String> = request
-            .claims
-            .iter()
-            .filter_map(|c| kyc_core::age::age_threshold(&c.key).ok().flatten())
-            .map(|age| format!("over {age}"))
-            .collect();
-        if !ages.is_empty() {
-            println!("derived  {} (from the birthdate, today)", ages.join(", "));
-        }
-        println!("root     {}", request.root);
-        println!("nonce    {}", request.nonce);
-        println!("deadline {}", show_time(request.deadline));
-        println!(
-            "wrote {} (a copy is in {})",
-            self.out.display(),
-            copy.display()
-        );
-        Ok(())
+        let deadline = now + self.deadline.as_secs();
+        let request = prepare_request(&registry, &signer, self.certifier, &claims, deadline);
+        let made = write_request(&wallet, &request.await?, &self.out, normalized.changes)?;
+        show(&made, json)
     }
-}
-
-/// What `kyc user request --json` prints.
-#[derive(Serialize)]
-struct Made<'a> {
-    request: &'a PathBuf,
-    copy: &'a PathBuf,
-    #[serde(serialize_with = "kyc_core::hex::serialize")]
-    subject: Address,
-    #[serde(serialize_with = "kyc_core::hex::serialize")]
-    certifier: Address,
-    root: B256,
-    nonce: u64,
-    deadline: u64,
-    changed: Vec<&'a str>,
-    age_claims: Vec<&'a str>,
 }
 
 /// An age from 13 to 99.

@@ -16,8 +16,8 @@ use kyc_wallet::{
 };
 use serde::Serialize;
 
-use super::{parse_duration, print_json, show_time, unix_now, UserWalletArgs};
-use crate::opts::RpcArgs;
+use super::{parse_duration, show_time, unix_now, UserWalletArgs};
+use crate::{opts::RpcArgs, output::print_json};
 
 /// Withdraw a certifier's attestation of you: sign a Withdraw, then either send
 /// withdrawBySig yourself (--send, paying gas) or write a relay file that the certifier
@@ -86,7 +86,7 @@ impl WithdrawArgs {
                     certifier: relay.certifier,
                     nonce: relay.nonce,
                     deadline: relay.deadline,
-                });
+                })?;
             } else {
                 println!(
                     "wrote the signed withdrawal to {}: valid until {}, relay it with `kyc certifier relay`",
@@ -103,7 +103,7 @@ impl WithdrawArgs {
                 subject: relay.subject,
                 certifier: relay.certifier,
                 tx_hash,
-            });
+            })?;
         } else {
             println!(
                 "withdrew the attestation of {} by {} in transaction {tx_hash}",
@@ -140,7 +140,7 @@ impl WithdrawConsentArgs {
         )
         .await?;
         if json {
-            print_json(&withdrawn);
+            print_json(&withdrawn)?;
         } else {
             println!(
                 "{} ({}) accepted the withdrawal of registration {}",
