@@ -1,6 +1,11 @@
 //! Withdrawals: of an attestation (a signed `Withdraw` that anyone may relay) and of a
 //! consent (a signed `ConsentWithdrawal` asking a service to delete what it received).
 
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+};
+
 use alloy::{
     primitives::{Address, Bytes, B256},
     signers::local::PrivateKeySigner,
@@ -9,9 +14,10 @@ use kyc_core::{
     attestation::Status,
     files::{FormatVersion, JsonFile, SignedConsentWithdrawal, WithdrawRelay},
     signature::recover_signer,
+    text::printable,
 };
 
-use crate::{chain::RegistryClient, request::sign_digest, Error, Result};
+use crate::{chain::RegistryClient, folder::io_error, request::sign_digest, Error, Result};
 
 /// Reads a relay file and checks that the signature is `subject`'s: wallets sign with
 /// a key, so a relay file of theirs holds an ECDSA signature.
@@ -148,4 +154,82 @@ pub async fn withdraw_consent(
         withdrawn_at: signed_at,
         answer,
     })
+}
+
+/// A signed withdrawal written to a file for a relayer.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RelayWritten {
+    /// The relay file.
+    pub relay_file: PathBuf,
+    /// The subject.
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    pub subject: Address,
+    /// The certifier whose attestation it withdraws.
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    pub certifier: Address,
+    /// The pair's nonce signed.
+    pub nonce: u64,
+    /// The signature is void after this time.
+    pub deadline: u64,
+}
+
+/// Writes a signed withdrawal to `out` for a relayer.
+pub fn write_relay(relay: &WithdrawRelay, out: &Path) -> Result<RelayWritten> {
+    std::fs::write(out, relay.to_json()? + "\n").map_err(io_error("cannot write", out))?;
+    Ok(RelayWritten {
+        relay_file: out.to_owned(),
+        subject: relay.subject,
+        certifier: relay.certifier,
+        nonce: relay.nonce,
+        deadline: relay.deadline,
+    })
+}
+
+/// An attestation withdrawn by a transaction of the subject's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AttestationWithdrawn {
+    /// Always true.
+    pub withdrawn: bool,
+    /// The subject.
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    pub subject: Address,
+    /// The certifier whose attestation it was.
+    #[serde(serialize_with = "kyc_core::hex::serialize")]
+    pub certifier: Address,
+    /// The transaction.
+    pub tx_hash: B256,
+}
+
+impl fmt::Display for AttestationWithdrawn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (subject, certifier, tx) = (self.subject, self.certifier, self.tx_hash);
+        write!(
+            f,
+            "withdrew the attestation of {subject} by {certifier} in transaction {tx}"
+        )
+    }
+}
+
+/// Sends the subject's signed withdrawal (`withdrawBySig`) itself, paying the gas.
+pub async fn send_withdraw(
+    registry: &RegistryClient,
+    relay: &WithdrawRelay,
+) -> Result<AttestationWithdrawn> {
+    Ok(AttestationWithdrawn {
+        withdrawn: true,
+        subject: relay.subject,
+        certifier: relay.certifier,
+        tx_hash: registry.withdraw_by_sig(relay).await?,
+    })
+}
+
+impl fmt::Display for ConsentWithdrawn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, service) = (printable(&self.name), printable(&self.service));
+        let registration_id = self.registration_id;
+        write!(
+            f,
+            "{name} ({service}) accepted the withdrawal of registration {registration_id}"
+        )
+    }
 }

@@ -7,17 +7,17 @@ use alloy::{
     providers::Provider,
 };
 use anyhow::Context;
-use kyc_core::files::JsonFile;
-use kyc_core::text::printable;
 use kyc_wallet::{
     chain::RegistryClient,
     http::ServiceClient,
-    withdraw::{prepare_withdraw, withdraw_consent},
+    withdraw::{prepare_withdraw, send_withdraw, withdraw_consent, write_relay},
 };
-use serde::Serialize;
 
 use super::{parse_duration, show_time, unix_now, UserWalletArgs};
-use crate::{opts::RpcArgs, output::print_json};
+use crate::{
+    opts::RpcArgs,
+    output::{print_json, show},
+};
 
 /// Withdraw a certifier's attestation of you: sign a Withdraw, then either send
 /// withdrawBySig yourself (--send, paying gas) or write a relay file that the certifier
@@ -77,40 +77,16 @@ impl WithdrawArgs {
         let deadline = unix_now()? + self.deadline.as_secs();
         let relay = prepare_withdraw(&registry, &signer, self.certifier, deadline).await?;
         if let Some(out) = &self.relay_out {
-            std::fs::write(out, relay.to_json()? + "\n")
-                .with_context(|| format!("cannot write {}", out.display()))?;
+            let written = write_relay(&relay, out)?;
             if json {
-                print_json(&RelayWritten {
-                    relay_file: out,
-                    subject: relay.subject,
-                    certifier: relay.certifier,
-                    nonce: relay.nonce,
-                    deadline: relay.deadline,
-                })?;
-            } else {
-                println!(
-                    "wrote the signed withdrawal to {}: valid until {}, relay it with `kyc certifier relay`",
-                    out.display(),
-                    show_time(relay.deadline)
-                );
+                return print_json(&written);
             }
+            let until = show_time(relay.deadline);
+            let wrote = format!("wrote the signed withdrawal to {}", out.display());
+            println!("{wrote}: valid until {until}, relay it with `kyc certifier relay`");
             return Ok(());
         }
-        let tx_hash = registry.withdraw_by_sig(&relay).await?;
-        if json {
-            print_json(&Withdrawn {
-                withdrawn: true,
-                subject: relay.subject,
-                certifier: relay.certifier,
-                tx_hash,
-            })?;
-        } else {
-            println!(
-                "withdrew the attestation of {} by {} in transaction {tx_hash}",
-                relay.subject, relay.certifier
-            );
-        }
-        Ok(())
+        show(&send_withdraw(&registry, &relay).await?, json)
     }
 }
 
@@ -139,39 +115,6 @@ impl WithdrawConsentArgs {
             unix_now()?,
         )
         .await?;
-        if json {
-            print_json(&withdrawn)?;
-        } else {
-            println!(
-                "{} ({}) accepted the withdrawal of registration {}",
-                printable(&withdrawn.name),
-                printable(&withdrawn.service),
-                withdrawn.registration_id
-            );
-        }
-        Ok(())
+        show(&withdrawn, json)
     }
-}
-
-/// What `kyc user withdraw --relay-out --json` prints.
-#[derive(Serialize)]
-struct RelayWritten<'a> {
-    relay_file: &'a std::path::Path,
-    #[serde(serialize_with = "kyc_core::hex::serialize")]
-    subject: Address,
-    #[serde(serialize_with = "kyc_core::hex::serialize")]
-    certifier: Address,
-    nonce: u64,
-    deadline: u64,
-}
-
-/// What `kyc user withdraw --send --json` prints.
-#[derive(Serialize)]
-struct Withdrawn {
-    withdrawn: bool,
-    #[serde(serialize_with = "kyc_core::hex::serialize")]
-    subject: Address,
-    #[serde(serialize_with = "kyc_core::hex::serialize")]
-    certifier: Address,
-    tx_hash: B256,
 }
