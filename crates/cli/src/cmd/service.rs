@@ -31,6 +31,7 @@ struct QrFile<'a> {
     file: &'a PathBuf,
 }
 
+mod invite;
 mod serve;
 mod watch;
 
@@ -51,6 +52,10 @@ enum ServiceCommand {
     Serve(serve::ServeArgs),
     /// Print the verified customers' changes of status on the registry as JSON lines.
     Watch(watch::WatchArgs),
+    /// Invite a CSV list of customers: a link and QR code each, and a result CSV.
+    Invite(invite::InviteArgs),
+    /// List the invitations and where each stands, with the count of each status.
+    Invitations(invite::InvitationsArgs),
 }
 
 impl Args {
@@ -60,6 +65,8 @@ impl Args {
             ServiceCommand::Verify(args) => args.run().await,
             ServiceCommand::Serve(args) => args.run().await,
             ServiceCommand::Watch(args) => args.run().await,
+            ServiceCommand::Invite(args) => args.run(json).await,
+            ServiceCommand::Invitations(args) => args.run(json).await,
         }
     }
 }
@@ -159,9 +166,9 @@ impl SessionArgs {
     }
 }
 
-/// Open a registration session: store it, print its registration URI, draw its QR code.
+/// Who opens sessions, as their codes name it.
 #[derive(Debug, clap::Args)]
-struct SessionNewArgs {
+struct OriginArgs {
     /// The service's origin, `https://host[:port]`, as the wallet shows it.
     #[arg(long, value_name = "ORIGIN")]
     service: String,
@@ -171,13 +178,33 @@ struct SessionNewArgs {
     #[arg(long, value_name = "URL")]
     callback: Option<String>,
 
-    /// The claim keys asked for, comma-separated.
-    #[arg(long, value_name = "KEY,..", value_delimiter = ',', required = true)]
-    fields: Vec<String>,
-
     /// The name the wallet shows [default: the origin's host].
     #[arg(long)]
     name: Option<String>,
+}
+
+impl OriginArgs {
+    /// A session of this service asking for `fields`, open for `ttl`.
+    fn request(&self, fields: &[String], ttl: Duration) -> SessionRequest {
+        SessionRequest {
+            service: self.service.clone(),
+            name: self.name.clone(),
+            callback: self.callback.clone(),
+            fields: fields.to_vec(),
+            ttl,
+        }
+    }
+}
+
+/// Open a registration session: store it, print its registration URI, draw its QR code.
+#[derive(Debug, clap::Args)]
+struct SessionNewArgs {
+    #[command(flatten)]
+    origin: OriginArgs,
+
+    /// The claim keys asked for, comma-separated.
+    #[arg(long, value_name = "KEY,..", value_delimiter = ',', required = true)]
+    fields: Vec<String>,
 
     /// How long the code stays valid, such as 10m or 1h.
     #[arg(long, default_value = "10m", value_parser = kyc_core::time::parse_duration)]
@@ -204,13 +231,7 @@ impl SessionNewArgs {
                 _ => {}
             }
         }
-        let request = SessionRequest {
-            service: self.service.clone(),
-            name: self.name.clone(),
-            callback: self.callback.clone(),
-            fields: self.fields.clone(),
-            ttl: self.ttl,
-        };
+        let request = self.origin.request(&self.fields, self.ttl);
         let verifier = self.verifier.connect().await?;
         let session = verifier.open_session(request).await?;
         let uri = session.uri().to_uri_string();

@@ -5,6 +5,7 @@ mod certifier;
 mod decline;
 mod e2e;
 mod hash;
+mod invitations;
 mod serve;
 mod service;
 mod user;

@@ -1,0 +1,239 @@
+//! `kyc service invite` and `kyc service invitations`: a bank's list of customers
+//! invited at once, and where each invitation stands.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use kyc_core::{text::printable, time::format_time};
+use kyc_verifier::{
+    invitations::{self, BatchId, Invitation, InvitationFilter, InvitationStatus, Rows},
+    qr,
+};
+use serde::Serialize;
+
+use super::{DatabaseArgs, OriginArgs, VerifierArgs};
+use crate::output::print_json;
+
+/// Invite every customer of a CSV list: one session each, its link (`ID.txt`) and QR
+/// code (`ID.png`) in --out-dir, and a result CSV (`BATCH.csv`: reference,
+/// registration_id, check_code, link, expires_at) for the bank's mailer or SMS gateway.
+///
+/// The list needs a header row with a `reference` column, the bank's key for the
+/// customer; other columns are ignored and never stored. The reference stays in the
+/// service's database, never in the link. A malformed row is reported with its line
+/// and skipped. A reference the batch has already keeps its invitation, so running
+/// the same list again makes nothing new.
+#[derive(Debug, clap::Args)]
+pub(super) struct InviteArgs {
+    /// The CSV list of customers.
+    #[arg(long, value_name = "FILE")]
+    csv: PathBuf,
+
+    #[command(flatten)]
+    origin: OriginArgs,
+
+    /// The claim keys asked for, comma-separated.
+    #[arg(long, value_name = "KEY,..", value_delimiter = ',', required = true)]
+    fields: Vec<String>,
+
+    /// How long each invitation stays open, such as 10d or 36h.
+    #[arg(long, default_value = "10d", value_parser = kyc_core::time::parse_duration)]
+    ttl: Duration,
+
+    /// Where the links, QR codes and the result CSV go (created owner-only).
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
+
+    /// The batch, the scope in which a reference is invited once
+    /// [default: the CSV file's name without its extension].
+    #[arg(long, value_name = "ID")]
+    batch: Option<String>,
+
+    #[command(flatten)]
+    verifier: VerifierArgs,
+}
+
+/// `invite --json`: the report and where the result CSV is.
+#[derive(Serialize)]
+struct Invited<'a> {
+    #[serde(flatten)]
+    report: &'a invitations::InvitationReport,
+    result_csv: &'a Path,
+}
+
+impl InviteArgs {
+    pub(super) async fn run(self, json: bool) -> anyhow::Result<()> {
+        let batch = match &self.batch {
+            Some(batch) => batch.clone(),
+            None => batch_of(&self.csv)?,
+        };
+        let list = std::fs::read(&self.csv)
+            .with_context(|| format!("cannot read {}", self.csv.display()))?;
+        let rows = Rows::from_csv(&list)?;
+        let request = self.origin.request(&self.fields, self.ttl);
+        let verifier = self.verifier.connect().await?;
+        let report = verifier.invite(&batch, &request, rows).await?;
+        for skipped in &report.skipped {
+            eprintln!("{}: {skipped}", self.csv.display());
+        }
+
+        kyc_fs::create_private_dir(&self.out_dir)?;
+        let bar = ProgressBar::new(report.invitations.len() as u64).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} links and QR codes ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        write_codes(&self.out_dir, &report.invitations, &bar)?;
+        bar.finish_and_clear();
+        let result_csv = self.out_dir.join(format!("{}.csv", report.batch));
+        kyc_fs::write_private(
+            &result_csv,
+            invitations::result_csv(&report.invitations).as_bytes(),
+        )?;
+
+        if json {
+            return print_json(&Invited {
+                report: &report,
+                result_csv: &result_csv,
+            });
+        }
+        println!(
+            "batch {}: {} invited ({} new, {} invited before), {} rows skipped; result {}",
+            report.batch,
+            report.invitations.len(),
+            report.created,
+            report.existing,
+            report.skipped.len(),
+            result_csv.display()
+        );
+        Ok(())
+    }
+}
+
+/// The batch named by a list's file name: `customers-2026-11.csv` is `customers-2026-11`.
+fn batch_of(csv: &Path) -> anyhow::Result<String> {
+    let stem = csv
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or_default();
+    BatchId::parse(stem)
+        .map(|batch| batch.as_str().to_owned())
+        .with_context(|| {
+            format!(
+                "the file name of {} is no batch id: give --batch",
+                csv.display()
+            )
+        })
+}
+
+/// Writes the invitations' links and QR codes, drawn on every core.
+fn write_codes(dir: &Path, invitations: &[Invitation], bar: &ProgressBar) -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let per_core = invitations.len().div_ceil(cores).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = invitations
+            .chunks(per_core)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().try_for_each(|invitation| {
+                        write_code(dir, invitation)?;
+                        bar.inc(1);
+                        Ok(())
+                    })
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|worker| {
+            worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    })
+}
+
+/// Writes an invitation's link and QR code as `ID.txt` and `ID.png`. They hold no
+/// personal data (the reference is only in the result CSV), so they are not synced one
+/// by one; the folder is owner-only.
+fn write_code(dir: &Path, invitation: &Invitation) -> anyhow::Result<()> {
+    let id = invitation.registration_id;
+    let files = [
+        (
+            format!("{id}.txt"),
+            format!("{}\n", invitation.uri).into_bytes(),
+        ),
+        (format!("{id}.png"), qr::render_png(&invitation.uri)?),
+    ];
+    for (name, contents) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, contents)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// List the invitations and where each stands (pending, approved, review, rejected,
+/// declined, expired, withdrawn), then the count of each status in the batch (or in
+/// every batch), whatever --status. With --json: one document, `{invitations, summary}`.
+#[derive(Debug, clap::Args)]
+pub(super) struct InvitationsArgs {
+    /// Only this batch's.
+    #[arg(long, value_name = "ID")]
+    batch: Option<String>,
+
+    /// Only those at this status.
+    #[arg(long, value_name = "STATUS")]
+    status: Option<InvitationStatus>,
+
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+impl InvitationsArgs {
+    pub(super) async fn run(self, json: bool) -> anyhow::Result<()> {
+        let filter = InvitationFilter {
+            batch: self.batch.as_deref().map(BatchId::parse).transpose()?,
+            status: self.status,
+        };
+        let store = self.database.connect().await?;
+        let list = invitations::list(&store, &filter).await?;
+        if json {
+            return print_json(&list);
+        }
+        let width = list
+            .invitations
+            .iter()
+            .map(|invitation| printable(&invitation.reference).chars().count())
+            .max()
+            .unwrap_or_default()
+            .max("REFERENCE".len());
+        println!(
+            "{:width$}  {:9}  {:20}  {:20}  {:20}  REGISTRATION",
+            "REFERENCE", "STATUS", "CREATED", "EXPIRES", "CHANGED"
+        );
+        for invitation in &list.invitations {
+            let changed = [
+                invitation.withdrawn_at,
+                invitation.answered_at,
+                invitation.declined_at,
+            ]
+            .into_iter()
+            .flatten()
+            .next()
+            .map_or_else(|| "-".to_owned(), format_time);
+            println!(
+                "{:width$}  {:9}  {:20}  {:20}  {:20}  {}",
+                printable(&invitation.reference),
+                invitation.status.code(),
+                format_time(invitation.created_at),
+                format_time(invitation.expires_at),
+                changed,
+                invitation.registration_id
+            );
+        }
+        println!("{}", list.summary);
+        Ok(())
+    }
+}
