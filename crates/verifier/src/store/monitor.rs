@@ -16,11 +16,13 @@ use crate::{
 pub(super) const CUSTOMER_COLUMNS: &str = "subject, certifier, root, registration_id, status, \
      block, tx_hash, expires_at, verified_at, changed_at";
 
-/// Makes (or makes again) a subject a customer, active, from an approved verdict.
-pub(super) const UPSERT_CUSTOMER: &str = "INSERT INTO customers (subject, certifier, root, \
-     registration_id, status, block, tx_hash, expires_at, verified_at, changed_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-     ON CONFLICT (subject) DO UPDATE SET certifier = excluded.certifier, root = excluded.root, \
+/// Makes (or makes again) subjects customers, active, from approved verdicts: the
+/// `VALUES` list of their rows follows this, then [`UPSERT_CUSTOMERS_END`].
+pub(super) const UPSERT_CUSTOMERS_START: &str = "INSERT INTO customers (subject, certifier, \
+     root, registration_id, status, block, tx_hash, expires_at, verified_at, changed_at) ";
+/// The end of the statement [`UPSERT_CUSTOMERS_START`] begins.
+pub(super) const UPSERT_CUSTOMERS_END: &str = " ON CONFLICT (subject) DO UPDATE SET \
+     certifier = excluded.certifier, root = excluded.root, \
      registration_id = excluded.registration_id, status = excluded.status, \
      block = excluded.block, tx_hash = excluded.tx_hash, expires_at = excluded.expires_at, \
      verified_at = excluded.verified_at, changed_at = excluded.changed_at";
@@ -43,9 +45,9 @@ pub(super) const SELECT_CURSOR: &str = "SELECT next_block FROM watcher WHERE id 
 pub(super) const MOVE_CURSOR: &str =
     "UPDATE watcher SET next_block = $2 WHERE id = 1 AND next_block = $1";
 
-/// Records an event for delivery, due at once.
-pub(super) const INSERT_EVENT: &str = "INSERT INTO outbox (id, event_type, body, created_at, \
-     next_attempt_at) VALUES ($1, $2, $3, $4, $4)";
+/// Records events for delivery, due at once: the `VALUES` list of their rows follows.
+pub(super) const INSERT_EVENTS: &str =
+    "INSERT INTO outbox (id, event_type, body, created_at, next_attempt_at) ";
 /// Records the result of an attempt.
 pub(super) const RECORD_ATTEMPT: &str = "UPDATE outbox SET status = $2, attempts = attempts + 1, \
      last_error = $3, next_attempt_at = $4, delivered_at = $5, lease_until = 0 WHERE id = $1";
@@ -164,8 +166,10 @@ pub(super) fn event_type(code: &str, id: &str) -> Result<EventType> {
         .map_err(|_| corrupt("event type", id, "unknown type"))
 }
 
-/// Customers looked up per query, well under SQLite's limit of bound parameters.
+/// Customers looked up or written per query, well under SQLite's limit of bound parameters.
 pub(super) const CUSTOMERS_PER_QUERY: usize = 500;
+/// Events written per query, well under SQLite's limit of bound parameters.
+pub(super) const EVENTS_PER_QUERY: usize = 500;
 
 /// Implements the monitoring methods of [`Store`](crate::Store) inside `impl_store!`.
 macro_rules! monitor_methods {
@@ -263,10 +267,10 @@ macro_rules! monitor_methods {
                     continue;
                 }
                 if let Some(event) = &update.event {
-                    Self::insert_event(&mut tx, event).await?;
                     events.push(event.clone());
                 }
             }
+            Self::insert_events(&mut tx, &events).await?;
             tx.commit().await?;
             Ok(Some(events))
         }
@@ -371,45 +375,70 @@ macro_rules! monitor_methods {
 macro_rules! monitor_helpers {
     ($store:ty, $db:ty) => {
         impl $store {
-            /// Records an event in the outbox, in the transaction `tx`.
-            async fn insert_event(
+            /// Records events in the outbox, in their order, in the transaction `tx`.
+            async fn insert_events(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                event: &$crate::events::Event,
+                events: &[$crate::events::Event],
             ) -> $crate::Result<()> {
-                let at = $crate::clock::unix_now()?;
-                sqlx::query(monitor::INSERT_EVENT)
-                    .bind($crate::events::new_event_id()?)
-                    .bind(event.kind.code())
-                    .bind(event.to_json()?)
-                    .bind(rows::to_i64(at))
-                    .execute(&mut **tx)
-                    .await?;
+                let at = rows::to_i64($crate::clock::unix_now()?);
+                for chunk in events.chunks(monitor::EVENTS_PER_QUERY) {
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for event in chunk {
+                        rows.push((
+                            $crate::events::new_event_id()?,
+                            event.kind.code(),
+                            event.to_json()?,
+                        ));
+                    }
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(monitor::INSERT_EVENTS);
+                    insert.push_values(rows, |mut row, (id, kind, body)| {
+                        row.push_bind(id)
+                            .push_bind(kind)
+                            .push_bind(body)
+                            .push_bind(at)
+                            .push_bind(at);
+                    });
+                    insert.build().execute(&mut **tx).await?;
+                }
                 Ok(())
             }
 
-            /// What a verdict that used up its session changes beside the session: its
-            /// `session.*` event, and the customer an approval makes.
-            async fn record_verdict_effects(
+            /// What verdicts that used up their sessions change beside the sessions, in the
+            /// transaction `tx`: their `session.*` events, in order, and the customers their
+            /// approvals make (of two approvals of one subject, the later counts).
+            async fn record_verdict_effects<'v>(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                verdict: &$crate::Verdict,
+                verdicts: impl Iterator<Item = &'v $crate::Verdict>,
             ) -> $crate::Result<()> {
-                if let Some(event) = $crate::events::Event::of_verdict(verdict) {
-                    Self::insert_event(tx, &event).await?;
+                let mut events = Vec::new();
+                let mut customers = std::collections::BTreeMap::new();
+                for verdict in verdicts {
+                    events.extend($crate::events::Event::of_verdict(verdict));
+                    if let Some(customer) = $crate::customers::Customer::of_verdict(verdict) {
+                        customers.insert(customer.subject, customer);
+                    }
                 }
-                if let Some(customer) = $crate::customers::Customer::of_verdict(verdict) {
-                    sqlx::query(monitor::UPSERT_CUSTOMER)
-                        .bind(customer.subject.to_string())
-                        .bind(customer.certifier.to_string())
-                        .bind(customer.root.to_string())
-                        .bind(customer.registration_id.to_string())
-                        .bind(customer.status.code())
-                        .bind(rows::to_i64(customer.block))
-                        .bind(customer.transaction.map(|hash| hash.to_string()))
-                        .bind(rows::to_i64(customer.expires_at))
-                        .bind(rows::to_i64(customer.verified_at))
-                        .bind(rows::to_i64(customer.changed_at))
-                        .execute(&mut **tx)
-                        .await?;
+                Self::insert_events(tx, &events).await?;
+                // One row per subject, in subject order: PostgreSQL upserts a row once per
+                // statement, and locks rows in this order, so concurrent batches cannot deadlock.
+                let customers: Vec<_> = customers.into_values().collect();
+                for chunk in customers.chunks(monitor::CUSTOMERS_PER_QUERY) {
+                    let mut upsert =
+                        sqlx::QueryBuilder::<$db>::new(monitor::UPSERT_CUSTOMERS_START);
+                    upsert.push_values(chunk, |mut row, customer| {
+                        row.push_bind(customer.subject.to_string())
+                            .push_bind(customer.certifier.to_string())
+                            .push_bind(customer.root.to_string())
+                            .push_bind(customer.registration_id.to_string())
+                            .push_bind(customer.status.code())
+                            .push_bind(rows::to_i64(customer.block))
+                            .push_bind(customer.transaction.map(|hash| hash.to_string()))
+                            .push_bind(rows::to_i64(customer.expires_at))
+                            .push_bind(rows::to_i64(customer.verified_at))
+                            .push_bind(rows::to_i64(customer.changed_at));
+                    });
+                    upsert.push(monitor::UPSERT_CUSTOMERS_END);
+                    upsert.build().execute(&mut **tx).await?;
                 }
                 Ok(())
             }

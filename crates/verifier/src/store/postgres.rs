@@ -76,6 +76,22 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Locks the sessions a transaction is about to use up, in registration ID order, so
+    /// that two transactions over the same sessions wait for each other, never deadlock.
+    async fn lock_sessions(
+        transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        registration_ids: &[&str],
+    ) -> Result<()> {
+        sqlx::query(
+            "SELECT registration_id FROM sessions WHERE registration_id = ANY($1) \
+             ORDER BY registration_id FOR UPDATE",
+        )
+        .bind(registration_ids)
+        .execute(&mut **transaction)
+        .await?;
+        Ok(())
+    }
+
     /// Takes the session-level advisory lock of the watcher on a connection taken out
     /// of the pool: held while that connection lives, released when it closes.
     async fn try_lock_watcher(&self) -> Result<Option<super::WatcherLock>> {

@@ -228,9 +228,17 @@ pub(super) fn select_many(count: usize) -> String {
 pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (registration_id, service, name, \
      callback, chain_id, registry, fields, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-/// Marks a session used with its verdict, only if it is still unused: the atomic single use.
-pub(super) const CONSUME: &str = "UPDATE sessions SET used_at = $2, verdict = $3, claims = $4 \
-     WHERE registration_id = $1 AND used_at IS NULL";
+/// Answers written per statement: four bound values each, well under SQLite's limit
+/// of bound parameters.
+pub(super) const ANSWERS_PER_QUERY: usize = 500;
+/// Marks sessions used with their verdicts, each only if it is still unused (the atomic
+/// single use), from the rows `(registration_id, used_at, verdict, claims)` of the
+/// `VALUES` list that goes between this and [`CONSUME_END`]; returns the sessions used up.
+pub(super) const CONSUME_START: &str = "UPDATE sessions SET used_at = answer.column2, \
+     verdict = answer.column3, claims = answer.column4 FROM (";
+/// The end of the statement [`CONSUME_START`] begins.
+pub(super) const CONSUME_END: &str = ") AS answer WHERE sessions.registration_id = answer.column1 \
+     AND sessions.used_at IS NULL RETURNING registration_id";
 /// Records the first decline of a session unused and unexpired at `$2`.
 pub(super) const DECLINE: &str = "UPDATE sessions SET declined_at = $2 \
      WHERE registration_id = $1 AND used_at IS NULL AND declined_at IS NULL \
@@ -395,40 +403,54 @@ macro_rules! impl_store {
                 Ok(used.first().copied().unwrap_or_default())
             }
 
-            /// Rows are updated in registration ID order, so two transactions over the same
-            /// sessions cannot deadlock; answers to one registration keep their order, so the
-            /// first of them wins. The verdicts are serialised before the transaction begins.
+            /// Sessions are updated in registration ID order, a statement per
+            /// [`ANSWERS_PER_QUERY`](rows::ANSWERS_PER_QUERY), after the store locks them
+            /// in that order, so two transactions over the same sessions cannot deadlock.
+            /// Of several answers to one registration only the first is written: it wins or,
+            /// the session being used already, they all lose. The verdicts are serialised
+            /// before the transaction begins.
             async fn consume_many(
                 &self,
                 answers: &[(alloy::primitives::B256, &$crate::Verdict)],
             ) -> $crate::Result<Vec<bool>> {
                 let mut order: Vec<usize> = (0..answers.len()).collect();
                 order.sort_by_key(|&index| answers[index].0);
-                let mut rows = Vec::with_capacity(answers.len());
+                order.dedup_by_key(|index| answers[*index].0);
+                let mut by_id = Vec::with_capacity(order.len());
                 for &index in &order {
                     let (id, verdict) = answers[index];
-                    rows.push((
-                        index,
-                        id,
-                        verdict,
-                        rows::VerdictValues::new(id, verdict, &self.key)?,
-                    ));
+                    let values = rows::VerdictValues::new(id, verdict, &self.key)?;
+                    by_id.push((index, id.to_string(), values));
                 }
-                let mut used = vec![false; answers.len()];
                 let mut transaction = self.pool.begin().await?;
-                for (index, id, verdict, values) in rows {
-                    let done = sqlx::query(rows::CONSUME)
-                        .bind(id.to_string())
-                        .bind(values.used_at)
-                        .bind(values.verdict)
-                        .bind(values.claims)
-                        .execute(&mut *transaction)
+                let ids: Vec<&str> = by_id.iter().map(|(_, id, _)| id.as_str()).collect();
+                Self::lock_sessions(&mut transaction, &ids).await?;
+                let mut used = vec![false; answers.len()];
+                for chunk in by_id.chunks(rows::ANSWERS_PER_QUERY) {
+                    let mut update = sqlx::QueryBuilder::<$db>::new(rows::CONSUME_START);
+                    update.push_values(chunk, |mut row, (_, id, values)| {
+                        row.push_bind(id.as_str())
+                            .push_bind(values.used_at)
+                            .push_bind(values.verdict.as_str())
+                            .push_bind(values.claims.as_deref());
+                    });
+                    update.push(rows::CONSUME_END);
+                    let updated: Vec<String> = update
+                        .build_query_scalar()
+                        .fetch_all(&mut *transaction)
                         .await?;
-                    used[index] = done.rows_affected() == 1;
-                    if used[index] {
-                        Self::record_verdict_effects(&mut transaction, verdict).await?;
+                    // The text of registration IDs sorts as the IDs do.
+                    for id in updated {
+                        if let Ok(at) = chunk.binary_search_by(|(_, row_id, _)| row_id.cmp(&id)) {
+                            used[chunk[at].0] = true;
+                        }
                     }
                 }
+                let effects = order
+                    .iter()
+                    .filter(|&&index| used[index])
+                    .map(|&index| answers[index].1);
+                Self::record_verdict_effects(&mut transaction, effects).await?;
                 transaction.commit().await?;
                 Ok(used)
             }
@@ -447,7 +469,7 @@ macro_rules! impl_store {
                 let first = done.rows_affected() == 1;
                 if first {
                     let event = $crate::events::Event::session_declined(registration_id, at);
-                    Self::insert_event(&mut tx, &event).await?;
+                    Self::insert_events(&mut tx, &[event]).await?;
                 }
                 tx.commit().await?;
                 Ok(first)
@@ -465,14 +487,15 @@ macro_rules! impl_store {
                     .fetch_all(&mut *tx)
                     .await?;
                 let mut expired = Vec::with_capacity(recorded.len());
+                let mut events = Vec::with_capacity(recorded.len());
                 for id in recorded {
                     let registration_id: alloy::primitives::B256 = id.parse().map_err(|_| {
                         rows::corrupt("registration_id", &id, "not 32 bytes of hex")
                     })?;
-                    let event = $crate::events::Event::session_expired(registration_id, now);
-                    Self::insert_event(&mut tx, &event).await?;
+                    events.push($crate::events::Event::session_expired(registration_id, now));
                     expired.push(registration_id);
                 }
+                Self::insert_events(&mut tx, &events).await?;
                 tx.commit().await?;
                 Ok(expired)
             }
@@ -509,12 +532,10 @@ macro_rules! impl_store {
                         .bind(&id)
                         .execute(&mut *tx)
                         .await?;
-                    if let Some(event) = verdict
+                    let event = verdict
                         .as_ref()
-                        .and_then(|verdict| $crate::events::Event::consent_withdrawn(verdict, at))
-                    {
-                        Self::insert_event(&mut tx, &event).await?;
-                    }
+                        .and_then(|verdict| $crate::events::Event::consent_withdrawn(verdict, at));
+                    Self::insert_events(&mut tx, event.as_slice()).await?;
                     tx.commit().await?;
                     self.wipe_deleted().await?;
                     return Ok(true);

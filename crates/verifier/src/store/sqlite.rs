@@ -130,6 +130,15 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Nothing to lock before sessions are used up: SQLite runs one writing
+    /// transaction at a time.
+    async fn lock_sessions(
+        _transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        _registration_ids: &[&str],
+    ) -> Result<()> {
+        Ok(())
+    }
+
     /// A SQLite file serves one machine: its watcher needs no lock beyond the process.
     async fn try_lock_watcher(&self) -> Result<Option<super::WatcherLock>> {
         Ok(Some(super::WatcherLock::local()))
