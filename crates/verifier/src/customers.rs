@@ -167,3 +167,16 @@ mod tests {
         );
     }
 }
+
+/// Where a monitored customer stands, as a bank reads it: the record, why the customer
+/// would not be verified today, and the last block the watcher has read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CustomerReport {
+    /// The monitored customer.
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// Why the customer would not be verified today; `None` when active.
+    pub reason: Option<Reason>,
+    /// The last block the watcher has read: the status holds through it.
+    pub checked_through: Option<u64>,
+}

@@ -131,3 +131,18 @@ mod tests {
         );
     }
 }
+
+/// Whether `id` has the form of a webhook ID: `msg_` and 32 hex digits.
+pub fn is_webhook_id(id: &str) -> bool {
+    id.strip_prefix("msg_")
+        .is_some_and(|digits| digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A failed delivery made pending again.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryRetried {
+    /// The webhook ID.
+    pub id: String,
+    /// Always pending.
+    pub status: DeliveryStatus,
+}

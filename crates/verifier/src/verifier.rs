@@ -15,6 +15,7 @@ use crate::{
     chain::{Answer, Chain, Query},
     clock::unix_now,
     consent::{self, Withdrawal},
+    customers::CustomerReport,
     decline::{self, Declining},
     inspect::{inspect, inspect_submission, Inspection, SignatureCheck},
     watcher::{WatchOptions, Watcher},
@@ -99,6 +100,21 @@ impl<S: Store> Verifier<S> {
     /// unsigned, so the session stays open: a later authentic answer still counts.
     pub async fn decline(&self, decline: &Decline) -> Result<Declining> {
         decline::decline(&self.store, decline, unix_now()?).await
+    }
+
+    /// Where the monitored customer `subject` stands; `None` for a subject not monitored.
+    pub async fn customer_report(&self, subject: Address) -> Result<Option<CustomerReport>> {
+        let Some(customer) = self.store.customer(subject).await? else {
+            return Ok(None);
+        };
+        let checked_through = (self.store.watcher_cursor().await?)
+            .and_then(|next| next.checked_sub(1))
+            .filter(|block| *block >= customer.block);
+        Ok(Some(CustomerReport {
+            reason: customer.status.reason(),
+            checked_through,
+            customer,
+        }))
     }
 
     /// Opens a session on this verifier's chain and registry and stores it.

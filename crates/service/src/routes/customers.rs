@@ -10,22 +10,10 @@ use axum::{
     response::IntoResponse,
     Json,
 };
-use kyc_verifier::{customers::Customer, Reason, Store};
-use serde::Serialize;
+use kyc_verifier::Store;
 use tracing::info;
 
 use crate::{app::AppState, problem::Problem};
-
-/// The answer to `GET /v1/customers/{subject}`.
-#[derive(Debug, Serialize)]
-struct CustomerView {
-    #[serde(flatten)]
-    customer: Customer,
-    /// Why the customer would not be verified today; absent when active.
-    reason: Option<Reason>,
-    /// The last block the watcher has read: the status holds through it.
-    checked_through: Option<u64>,
-}
 
 /// The customer's status, with its reason and the block it was read at; never cached.
 pub(crate) async fn show(
@@ -33,22 +21,9 @@ pub(crate) async fn show(
     Path(subject): Path<String>,
 ) -> Result<impl IntoResponse, Problem> {
     let subject = parse_subject(&subject)?;
-    let store = state.verifier.store();
-    let customer = store
-        .customer(subject)
-        .await?
-        .ok_or_else(unknown_customer)?;
-    let checked_through = store
-        .watcher_cursor()
-        .await?
-        .and_then(|next| next.checked_sub(1))
-        .filter(|block| *block >= customer.block);
-    let view = CustomerView {
-        reason: customer.status.reason(),
-        checked_through,
-        customer,
-    };
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)))
+    let report = state.verifier.customer_report(subject).await?;
+    let report = report.ok_or_else(unknown_customer)?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(report)))
 }
 
 /// Ends the monitoring of a customer: 204, or 404 for a subject not monitored.

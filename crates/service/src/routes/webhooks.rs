@@ -9,11 +9,10 @@ use axum::{
     Json,
 };
 use kyc_verifier::{
-    outbox::{DeliveryRecord, DeliveryStatus},
+    outbox::{is_webhook_id, DeliveryRecord, DeliveryRetried, DeliveryStatus},
     Store,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tracing::info;
 
 use crate::{app::AppState, problem::Problem};
@@ -75,10 +74,7 @@ pub(crate) async fn retry(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, Problem> {
-    let valid = id
-        .strip_prefix("msg_")
-        .is_some_and(|digits| digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit()));
-    if !valid {
+    if !is_webhook_id(&id) {
         return Err(Problem::bad_request(
             "invalid_webhook_id",
             "a webhook id is msg_ and 32 hex digits",
@@ -91,8 +87,6 @@ pub(crate) async fn retry(
     }
     info!(webhook_id = %id, "webhook delivery retried by the backend");
     state.outbox_ready.notify_one();
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "id": id, "status": "pending" })),
-    ))
+    let status = DeliveryStatus::Pending;
+    Ok((StatusCode::ACCEPTED, Json(DeliveryRetried { id, status })))
 }

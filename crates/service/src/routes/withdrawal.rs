@@ -11,10 +11,16 @@ use axum::{
 };
 use kyc_core::files::{parse_json, SignedConsentWithdrawal};
 use kyc_verifier::{Withdrawal, WithdrawalRefusal};
-use serde_json::{json, Value};
+use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::{app::AppState, problem::Problem};
+
+/// The answer to an honoured withdrawal: `{"deleted": true}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Deleted {
+    deleted: bool,
+}
 
 /// Has the verifier honour the withdrawal (the session's subject signed it, by key or
 /// as a contract): the disclosed claims are deleted, the verdict stays, and the answer
@@ -23,7 +29,7 @@ pub(crate) async fn withdraw(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Deleted>, Problem> {
     let registration_id = super::registration_id(&id)?;
     let body = super::body(body)?;
     let text = std::str::from_utf8(&body)
@@ -49,7 +55,7 @@ pub(crate) async fn withdraw(
         }
     }
     state.announce_change(registration_id);
-    Ok(Json(json!({ "deleted": true })))
+    Ok(Json(Deleted { deleted: true }))
 }
 
 fn problem(refusal: WithdrawalRefusal) -> Problem {
