@@ -232,10 +232,25 @@ impl Chain {
         hash: B256,
         signature: Bytes,
     ) -> Result<bool> {
-        let read = contract_signature_read(subject, hash, signature);
-        let (_, results) = self.read_all(vec![read], BlockId::latest()).await?;
-        let result = results.into_iter().next().ok_or_else(missing_answer)?;
-        Ok(contract_answer(result))
+        let accepts = self
+            .contracts_accept(vec![(subject, hash, signature)], BlockId::latest())
+            .await?;
+        accepts.first().copied().ok_or_else(missing_answer)
+    }
+
+    /// [`contract_accepts`](Self::contract_accepts) for each `(subject, hash, signature)`,
+    /// at block `at`, in as few round trips as the batch limit allows.
+    pub(crate) async fn contracts_accept(
+        &self,
+        checks: Vec<(Address, B256, Bytes)>,
+        at: BlockId,
+    ) -> Result<Vec<bool>> {
+        let reads = checks
+            .into_iter()
+            .map(|(subject, hash, signature)| contract_signature_read(subject, hash, signature))
+            .collect();
+        let (_, results) = self.read_all(reads, at).await?;
+        Ok(results.into_iter().map(contract_answer).collect())
     }
 
     /// The attestation in a registry read at `block`, or `None` when the registry has

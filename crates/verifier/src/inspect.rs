@@ -48,7 +48,7 @@ pub struct Inspection {
 }
 
 impl Inspection {
-    fn malformed() -> Self {
+    pub(crate) fn malformed() -> Self {
         Self {
             submission: None,
             reasons: vec![Reason::Malformed],
@@ -66,15 +66,20 @@ impl Inspection {
 
 /// Parses a submission and runs the checks that need neither chain nor store.
 pub fn inspect(json: &[u8]) -> Inspection {
+    match parse_submission(json) {
+        Some(submission) => inspect_submission(submission),
+        None => Inspection::malformed(),
+    }
+}
+
+/// The submission in `json`, unless it is too large or not one.
+pub(crate) fn parse_submission(json: &[u8]) -> Option<Submission> {
     if json.len() > MAX_SUBMISSION_BYTES {
-        return Inspection::malformed();
+        return None;
     }
     // Only whether it parses matters here, so plain serde_json rather than `parse_json`,
     // whose error paths cost time on every submission.
-    let Ok(submission) = serde_json::from_slice::<Submission>(json) else {
-        return Inspection::malformed();
-    };
-    inspect_submission(submission)
+    serde_json::from_slice(json).ok()
 }
 
 /// [`inspect`] for a submission already parsed.

@@ -2,7 +2,7 @@
 
 use alloy::{
     eips::BlockId,
-    primitives::{Address, B256},
+    primitives::{Address, Bytes, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
 use kyc_core::{
@@ -17,7 +17,7 @@ use crate::{
     consent::{self, Withdrawal},
     customers::CustomerReport,
     decline::{self, Declining},
-    inspect::{inspect, inspect_submission, Inspection, SignatureCheck},
+    inspect::{inspect, inspect_submission, parse_submission, Inspection, SignatureCheck},
     watcher::{WatchOptions, Watcher},
     Error, Outcome, Policy, Reason, Result, Session, SessionRecord, SessionRequest, Store, Verdict,
 };
@@ -162,17 +162,64 @@ impl<S: Store> Verifier<S> {
 
     /// Verifies many submissions together, reading the chain in as few round trips
     /// as batching allows. Verdicts come in the order of the submissions.
+    ///
+    /// A large batch is parsed on every core, then its signatures are recovered (on
+    /// every core) while the store and the chain are read; the subjects whose key did
+    /// not sign are asked for their ERC-1271 answer afterwards, at the block read.
     pub async fn verify_many<T: AsRef<[u8]> + Sync>(
         &self,
         submissions: &[T],
         policy: &Policy,
     ) -> Result<Vec<Verdict>> {
-        let inspections = inspect_all(submissions);
-        self.judge(inspections, policy).await
-    }
-
-    async fn judge(&self, inspections: Vec<Inspection>, policy: &Policy) -> Result<Vec<Verdict>> {
-        let judged = self.judge_many(inspections, policy).await?;
+        if submissions.len() < PARALLEL_FROM {
+            let inspections = submissions
+                .iter()
+                .map(|json| inspect(json.as_ref()))
+                .collect();
+            let judged = self.judge_many(inspections, policy).await?;
+            return self.record(judged).await;
+        }
+        let parsed = on_every_core(submissions, |json| parse_submission(json.as_ref()));
+        let queries = parsed
+            .iter()
+            .flatten()
+            .map(|submission| (submission.registration_id, query(submission, None)))
+            .collect();
+        let (read, inspections) =
+            futures_util::future::join(self.read(queries, policy), inspect_on_cores(parsed)).await;
+        let (mut read, inspections) = (read?, inspections);
+        let asked: Vec<(usize, (Address, B256, Bytes))> = inspections
+            .iter()
+            .filter_map(|inspection| inspection.submission.as_ref().map(|s| (inspection, s)))
+            .enumerate()
+            .filter_map(|(index, (inspection, submission))| {
+                let (SignatureCheck::AskContract(_), Some(digest)) =
+                    (inspection.signature, inspection.digest)
+                else {
+                    return None;
+                };
+                Some((
+                    index,
+                    (submission.subject, digest, submission.signature.clone()),
+                ))
+            })
+            .collect();
+        if !asked.is_empty() {
+            let (indexes, checks): (Vec<usize>, Vec<_>) = asked.into_iter().unzip();
+            let accepts = self
+                .chain
+                .contracts_accept(checks, BlockId::number(read.block))
+                .await?;
+            if accepts.len() != indexes.len() {
+                return Err(Error::Rpc(
+                    "the chain answered fewer queries than asked".to_owned(),
+                ));
+            }
+            for (index, accepts) in indexes.into_iter().zip(accepts) {
+                read.answers[index].contract_accepts = Some(accepts);
+            }
+        }
+        let judged = self.judge_read(inspections, read, policy)?;
         self.record(judged).await
     }
 
@@ -183,11 +230,7 @@ impl<S: Store> Verifier<S> {
         inspections: Vec<Inspection>,
         policy: &Policy,
     ) -> Result<Vec<Judged>> {
-        let ids: Vec<_> = inspections
-            .iter()
-            .filter_map(|inspection| Some(inspection.submission.as_ref()?.registration_id))
-            .collect();
-        let queries: Vec<Query> = inspections
+        let queries = inspections
             .iter()
             .filter_map(|inspection| {
                 let submission = inspection.submission.as_ref()?;
@@ -197,14 +240,20 @@ impl<S: Store> Verifier<S> {
                     }
                     _ => None,
                 };
-                Some(Query {
-                    subject: submission.subject,
-                    certifier: submission.certifier,
-                    contract_signature,
-                })
+                Some((
+                    submission.registration_id,
+                    query(submission, contract_signature),
+                ))
             })
             .collect();
-        // The store and the chain are asked at the same time.
+        let read = self.read(queries, policy).await?;
+        self.judge_read(inspections, read, policy)
+    }
+
+    /// Reads the sessions of the registrations and the chain's answers to the queries,
+    /// the store and the chain at the same time.
+    async fn read(&self, queries: Vec<(B256, Query)>, policy: &Policy) -> Result<Read> {
+        let (ids, queries): (Vec<B256>, Vec<Query>) = queries.into_iter().unzip();
         let (found, read) = futures_util::future::join(
             self.store.sessions(&ids),
             self.chain
@@ -212,19 +261,25 @@ impl<S: Store> Verifier<S> {
         )
         .await;
         let (block, answers) = read?;
-        let mut found = found?.into_iter();
-        let records: Vec<Option<SessionRecord>> = inspections
-            .iter()
-            .map(|inspection| match inspection.submission {
-                Some(_) => found.next().flatten(),
-                None => None,
-            })
-            .collect();
-        let now = unix_now()?;
+        Ok(Read {
+            block,
+            records: found?,
+            answers,
+        })
+    }
 
-        let mut answers = answers.into_iter();
+    /// The verdicts on inspected submissions, given what was read for those parsed.
+    fn judge_read(
+        &self,
+        inspections: Vec<Inspection>,
+        read: Read,
+        policy: &Policy,
+    ) -> Result<Vec<Judged>> {
+        let now = unix_now()?;
+        let block = read.block;
+        let mut found = read.records.into_iter().zip(read.answers);
         let mut judged = Vec::with_capacity(inspections.len());
-        for (inspection, record) in inspections.into_iter().zip(records) {
+        for inspection in inspections {
             let Some(submission) = &inspection.submission else {
                 judged.push(Judged {
                     verdict: unreadable(now),
@@ -232,7 +287,7 @@ impl<S: Store> Verifier<S> {
                 });
                 continue;
             };
-            let answer = answers.next().ok_or_else(|| {
+            let (record, answer) = found.next().ok_or_else(|| {
                 Error::Rpc("the chain answered fewer queries than asked".to_owned())
             })?;
             let verdict = Judgement {
@@ -284,26 +339,33 @@ impl<S: Store> Verifier<S> {
 /// Submissions from which on the checks without chain are spread over the cores.
 const PARALLEL_FROM: usize = 64;
 
-/// [`inspect`] for every submission, in order; a large batch on every core.
-fn inspect_all<T: AsRef<[u8]> + Sync>(submissions: &[T]) -> Vec<Inspection> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    if cores < 2 || submissions.len() < PARALLEL_FROM {
-        return submissions
-            .iter()
-            .map(|json| inspect(json.as_ref()))
-            .collect();
+/// What the store and the chain hold for parsed submissions, in their order.
+struct Read {
+    block: u64,
+    records: Vec<Option<SessionRecord>>,
+    answers: Vec<Answer>,
+}
+
+/// What to ask the chain for a submission.
+fn query(submission: &Submission, contract_signature: Option<(B256, Bytes)>) -> Query {
+    Query {
+        subject: submission.subject,
+        certifier: submission.certifier,
+        contract_signature,
     }
-    let per_core = submissions.len().div_ceil(cores);
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// `work` on every item, in order, spread over every core.
+fn on_every_core<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let per_core = items.len().div_ceil(cores()).max(1);
     std::thread::scope(|scope| {
-        let parts: Vec<_> = submissions
+        let parts: Vec<_> = items
             .chunks(per_core)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|json| inspect(json.as_ref()))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<_>>()))
             .collect();
         parts
             .into_iter()
@@ -313,6 +375,41 @@ fn inspect_all<T: AsRef<[u8]> + Sync>(submissions: &[T]) -> Vec<Inspection> {
             })
             .collect()
     })
+}
+
+/// [`inspect_submission`] of every parsed submission, in order, on every core, on
+/// threads that may block, so that the caller's reads go on meanwhile.
+async fn inspect_on_cores(parsed: Vec<Option<Submission>>) -> Vec<Inspection> {
+    let per_core = parsed.len().div_ceil(cores()).max(1);
+    let mut parts = Vec::new();
+    let mut rest = parsed;
+    while !rest.is_empty() {
+        let tail = rest.split_off(per_core.min(rest.len()));
+        parts.push(rest);
+        rest = tail;
+    }
+    let tasks: Vec<_> = parts
+        .into_iter()
+        .map(|part| {
+            tokio::task::spawn_blocking(move || {
+                part.into_iter()
+                    .map(|parsed| parsed.map_or_else(Inspection::malformed, inspect_submission))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut inspections = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok(part) => inspections.extend(part),
+            Err(error) => std::panic::resume_unwind(
+                error
+                    .try_into_panic()
+                    .unwrap_or_else(|error| Box::new(error.to_string())),
+            ),
+        }
+    }
+    inspections
 }
 
 /// The verdict on bytes that are not a submission.

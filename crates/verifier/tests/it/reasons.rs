@@ -603,6 +603,19 @@ const MAGIC_WORD: [u8; 32] = {
 
 #[tokio::test]
 async fn odd_erc1271_subjects_are_bad_signatures_and_spoil_no_batch() {
+    odd_erc1271_subjects(0).await;
+}
+
+/// A batch large enough to be parsed and checked on every core while the chain is
+/// read: its ERC-1271 answers are asked for afterwards.
+#[tokio::test]
+async fn odd_erc1271_subjects_are_bad_signatures_in_a_large_batch() {
+    odd_erc1271_subjects(100).await;
+}
+
+/// Six odd contract subjects and an honest answer in one batch, with `padding` more
+/// unreadable submissions.
+async fn odd_erc1271_subjects(padding: usize) {
     let (fixture, session, commitment) = attested().await;
     let mut dirty = MAGIC_WORD;
     dirty[31] = 1;
@@ -655,6 +668,7 @@ async fn odd_erc1271_subjects_are_bad_signatures_and_spoil_no_batch() {
         submission.signature = Bytes::from(vec![1; 100]);
         jsons.push(to_json(&submission));
     }
+    jsons.extend(std::iter::repeat_n(b"garbage".to_vec(), padding));
     // One batch: the odd contracts are judged, the honest answer still approved.
     let verdicts = fixture
         .verifier
