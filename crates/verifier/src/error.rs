@@ -66,6 +66,10 @@ pub enum Error {
     /// A list of invitations has no header row with one `reference` column.
     #[error("invalid csv: {0}")]
     InvalidCsv(String),
+    /// A file for the bank (an invitation's link, QR code or result CSV) could not be
+    /// written.
+    #[error(transparent)]
+    File(#[from] kyc_fs::Error),
     /// A policy file does not parse or breaks a rule.
     #[error("invalid policy: {0}")]
     Policy(String),
@@ -87,7 +91,7 @@ impl Error {
     /// A machine-readable code for the error, never a verdict on the person:
     /// `rpc_unavailable` for a chain outage, `store_unavailable` for a database one,
     /// `invalid_session`, `invalid_batch`, `invalid_csv`, `invalid_policy`,
-    /// `invalid_database_url`, `internal_error`.
+    /// `invalid_database_url`, `file_unwritable`, `internal_error`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Rpc(_) | Self::NoRegistry { .. } => "rpc_unavailable",
@@ -100,6 +104,7 @@ impl Error {
             Self::Session(_) | Self::SessionTtl => "invalid_session",
             Self::InvalidBatch => "invalid_batch",
             Self::InvalidCsv(_) => "invalid_csv",
+            Self::File(_) => "file_unwritable",
             Self::Policy(_) => "invalid_policy",
             Self::UnsupportedDatabase(_) | Self::PostgresDisabled(_) => "invalid_database_url",
             Self::Random(_) | Self::Qr(_) | Self::Image(_) | Self::Clock => "internal_error",

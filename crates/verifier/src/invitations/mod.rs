@@ -12,13 +12,15 @@ use alloy::primitives::B256;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    clock::unix_now, Error, Outcome, Result, Session, SessionRecord, SessionRequest, Store,
+    clock::unix_now, Error, Result, Session, SessionRecord, SessionRequest, SessionStatus, Store,
     Verifier,
 };
 
 mod csv;
+mod files;
 
 pub use csv::{result_csv, RESULT_CSV_HEADER};
+pub use files::write_files;
 
 /// How long an invitation stays open unless told otherwise: people answer a letter or
 /// a text message in days, not minutes.
@@ -254,19 +256,14 @@ impl InvitationStatus {
 
     /// The status of an invitation's session at `now` (Unix seconds).
     pub fn of(record: &SessionRecord, now: u64) -> Self {
-        if record.withdrawn_at.is_some() {
-            return Self::Withdrawn;
-        }
-        match &record.verdict {
-            Some(verdict) => match verdict.outcome {
-                Outcome::Approved => Self::Approved,
-                Outcome::Review => Self::Review,
-                Outcome::Rejected => Self::Rejected,
-            },
-            // An answer after a decline counts (a decline is unsigned); none came.
-            None if record.declined_at.is_some() => Self::Declined,
-            None if record.session.is_expired(now) => Self::Expired,
-            None => Self::Pending,
+        match SessionStatus::of(record, now) {
+            SessionStatus::Pending => Self::Pending,
+            SessionStatus::Verified => Self::Approved,
+            SessionStatus::Review => Self::Review,
+            SessionStatus::Refused => Self::Rejected,
+            SessionStatus::Declined => Self::Declined,
+            SessionStatus::Expired => Self::Expired,
+            SessionStatus::Withdrawn => Self::Withdrawn,
         }
     }
 }
@@ -387,6 +384,66 @@ pub struct InvitationList {
     /// The count of each status among the invitations of the batch (or of every
     /// batch), whatever the status filter.
     pub summary: StatusCounts,
+}
+
+/// A table, one invitation a line (reference, status, when made, when it expires, when
+/// last answered, declined or withdrawn, registration ID), then the summary line.
+impl std::fmt::Display for InvitationList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use kyc_core::{text::printable, time::format_time};
+        let references: Vec<_> = self
+            .invitations
+            .iter()
+            .map(|invitation| printable(&invitation.reference))
+            .collect();
+        let width = references
+            .iter()
+            .map(|reference| reference.chars().count())
+            .chain(["REFERENCE".len()])
+            .max()
+            .unwrap_or_default();
+        let row = |f: &mut std::fmt::Formatter<'_>, cells: [&str; 6]| {
+            let [reference, status, created, expires, changed, id] = cells;
+            writeln!(
+                f,
+                "{reference:width$}  {status:9}  {created:20}  {expires:20}  {changed:20}  {id}"
+            )
+        };
+        row(
+            f,
+            [
+                "REFERENCE",
+                "STATUS",
+                "CREATED",
+                "EXPIRES",
+                "CHANGED",
+                "REGISTRATION",
+            ],
+        )?;
+        for (invitation, reference) in self.invitations.iter().zip(&references) {
+            let changed = [
+                invitation.withdrawn_at,
+                invitation.answered_at,
+                invitation.declined_at,
+            ]
+            .into_iter()
+            .flatten()
+            .next()
+            .map_or_else(|| "-".to_owned(), format_time);
+            row(
+                f,
+                [
+                    reference,
+                    invitation.status.code(),
+                    &format_time(invitation.created_at),
+                    &format_time(invitation.expires_at),
+                    &changed,
+                    &invitation.registration_id.to_string(),
+                ],
+            )?;
+        }
+        write!(f, "{}", self.summary)
+    }
 }
 
 /// The invitations `filter` selects, as they stand now.

@@ -8,11 +8,7 @@ use std::{
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use kyc_core::{text::printable, time::format_time};
-use kyc_verifier::{
-    invitations::{self, BatchId, Invitation, InvitationFilter, InvitationStatus, Rows},
-    qr,
-};
+use kyc_verifier::invitations::{self, BatchId, InvitationFilter, InvitationStatus, Rows};
 use serde::Serialize;
 
 use super::{DatabaseArgs, OriginArgs, VerifierArgs};
@@ -81,18 +77,12 @@ impl InviteArgs {
             eprintln!("{}: {skipped}", self.csv.display());
         }
 
-        kyc_fs::create_private_dir(&self.out_dir)?;
         let bar = ProgressBar::new(report.invitations.len() as u64).with_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} links and QR codes ({elapsed})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        write_codes(&self.out_dir, &report.invitations, &bar)?;
+        let result_csv = invitations::write_files(&self.out_dir, &report, &|| bar.inc(1))?;
         bar.finish_and_clear();
-        let result_csv = self.out_dir.join(format!("{}.csv", report.batch));
-        kyc_fs::write_private(
-            &result_csv,
-            invitations::result_csv(&report.invitations).as_bytes(),
-        )?;
 
         if json {
             return print_json(&Invited {
@@ -129,51 +119,6 @@ fn batch_of(csv: &Path) -> anyhow::Result<String> {
         })
 }
 
-/// Writes the invitations' links and QR codes, drawn on every core.
-fn write_codes(dir: &Path, invitations: &[Invitation], bar: &ProgressBar) -> anyhow::Result<()> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let per_core = invitations.len().div_ceil(cores).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = invitations
-            .chunks(per_core)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter().try_for_each(|invitation| {
-                        write_code(dir, invitation)?;
-                        bar.inc(1);
-                        Ok(())
-                    })
-                })
-            })
-            .collect();
-        workers.into_iter().try_for_each(|worker| {
-            worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
-    })
-}
-
-/// Writes an invitation's link and QR code as `ID.txt` and `ID.png`. They hold no
-/// personal data (the reference is only in the result CSV), so they are not synced one
-/// by one; the folder is owner-only.
-fn write_code(dir: &Path, invitation: &Invitation) -> anyhow::Result<()> {
-    let id = invitation.registration_id;
-    let files = [
-        (
-            format!("{id}.txt"),
-            format!("{}\n", invitation.uri).into_bytes(),
-        ),
-        (format!("{id}.png"), qr::render_png(&invitation.uri)?),
-    ];
-    for (name, contents) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, contents)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
-}
-
 /// List the invitations and where each stands (pending, approved, review, rejected,
 /// declined, expired, withdrawn), then the count of each status in the batch (or in
 /// every batch), whatever --status. With --json: one document, `{invitations, summary}`.
@@ -202,38 +147,7 @@ impl InvitationsArgs {
         if json {
             return print_json(&list);
         }
-        let width = list
-            .invitations
-            .iter()
-            .map(|invitation| printable(&invitation.reference).chars().count())
-            .max()
-            .unwrap_or_default()
-            .max("REFERENCE".len());
-        println!(
-            "{:width$}  {:9}  {:20}  {:20}  {:20}  REGISTRATION",
-            "REFERENCE", "STATUS", "CREATED", "EXPIRES", "CHANGED"
-        );
-        for invitation in &list.invitations {
-            let changed = [
-                invitation.withdrawn_at,
-                invitation.answered_at,
-                invitation.declined_at,
-            ]
-            .into_iter()
-            .flatten()
-            .next()
-            .map_or_else(|| "-".to_owned(), format_time);
-            println!(
-                "{:width$}  {:9}  {:20}  {:20}  {:20}  {}",
-                printable(&invitation.reference),
-                invitation.status.code(),
-                format_time(invitation.created_at),
-                format_time(invitation.expires_at),
-                changed,
-                invitation.registration_id
-            );
-        }
-        println!("{}", list.summary);
+        println!("{list}");
         Ok(())
     }
 }

@@ -1,0 +1,67 @@
+//! What the bank sends its customers: each invitation's link and QR code, and the
+//! result CSV its mailer or SMS gateway reads.
+
+use std::path::{Path, PathBuf};
+
+use super::{result_csv, Invitation, InvitationReport};
+use crate::{qr, Result};
+
+/// Writes into `dir` (created owner-only if missing) each invitation's link (`ID.txt`)
+/// and QR code (`ID.png`), drawn on every core, calling `progress` after each; then the
+/// result CSV, `BATCH.csv`. Returns the result CSV's path.
+///
+/// The links and QR codes hold no personal data and are not synced one by one; the
+/// result CSV holds the references, and is written owner-only, atomically and synced.
+pub fn write_files(
+    dir: &Path,
+    report: &InvitationReport,
+    progress: &(dyn Fn() + Sync),
+) -> Result<PathBuf> {
+    kyc_fs::create_private_dir(dir)?;
+    let invitations = &report.invitations;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let per_core = invitations.len().div_ceil(cores).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = invitations
+            .chunks(per_core)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().try_for_each(|invitation| -> Result<()> {
+                        write_code(dir, invitation)?;
+                        progress();
+                        Ok(())
+                    })
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|worker| {
+            worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    })?;
+    let path = dir.join(format!("{}.csv", report.batch));
+    kyc_fs::write_private(&path, result_csv(invitations).as_bytes())?;
+    Ok(path)
+}
+
+/// Writes an invitation's link and QR code as `ID.txt` and `ID.png`.
+fn write_code(dir: &Path, invitation: &Invitation) -> Result<()> {
+    let id = invitation.registration_id;
+    let files = [
+        (
+            format!("{id}.txt"),
+            format!("{}\n", invitation.uri).into_bytes(),
+        ),
+        (format!("{id}.png"), qr::render_png(&invitation.uri)?),
+    ];
+    for (name, contents) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, contents).map_err(|source| kyc_fs::Error::Io {
+            action: "cannot write",
+            path,
+            source,
+        })?;
+    }
+    Ok(())
+}
