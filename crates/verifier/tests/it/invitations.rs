@@ -130,22 +130,18 @@ async fn suite<S: Store>(store: S) {
         .unwrap();
     assert!(store.decline(f.registration_id, unix_now()).await.unwrap());
     assert!(store.decline(g.registration_id, unix_now()).await.unwrap());
-    assert!(store
-        .consume(g.registration_id, &verdict(&g, Outcome::Approved))
-        .await
-        .unwrap());
-    assert!(store
-        .consume(a.registration_id, &verdict(&a, Outcome::Approved))
-        .await
-        .unwrap());
-    assert!(store
-        .consume(b.registration_id, &verdict(&b, Outcome::Rejected))
-        .await
-        .unwrap());
-    assert!(store
-        .consume(c.registration_id, &verdict(&c, Outcome::Approved))
-        .await
-        .unwrap());
+    for (answered, outcome) in [
+        (&g, Outcome::Approved),
+        (&a, Outcome::Approved),
+        (&b, Outcome::Rejected),
+        (&c, Outcome::Approved),
+    ] {
+        let verdict = verdict(answered, outcome);
+        assert!(store
+            .consume(answered.registration_id, &verdict)
+            .await
+            .unwrap());
+    }
     assert!(store
         .withdraw_consent(c.registration_id, unix_now())
         .await
@@ -232,14 +228,8 @@ async fn a_csv_list_invited_twice_makes_each_invitation_once() {
     let mut request = SessionRequest::new(SERVICE, fields(&["given_name", "family_name"]));
     request.ttl = invitations::DEFAULT_INVITATION_TTL;
     let verifier = &fixture.verifier;
-    let first = verifier
-        .invite(
-            "november",
-            &request,
-            Rows::from_csv(csv.as_bytes()).unwrap(),
-        )
-        .await
-        .unwrap();
+    let list = || Rows::from_csv(csv.as_bytes()).unwrap();
+    let first = verifier.invite("november", &request, list()).await.unwrap();
     assert_eq!((first.created, first.existing), (2, 0));
     assert_eq!(first.skipped.len(), 1);
     assert_eq!(first.skipped[0].line, 4);
@@ -263,18 +253,11 @@ async fn a_csv_list_invited_twice_makes_each_invitation_once() {
         }
     }
 
-    let again = verifier
-        .invite(
-            "november",
-            &request,
-            Rows::from_csv(csv.as_bytes()).unwrap(),
-        )
-        .await
-        .unwrap();
+    let again = verifier.invite("november", &request, list()).await.unwrap();
     assert_eq!((again.created, again.existing), (0, 2));
     assert_eq!(again.invitations, first.invitations);
-    let list = listed(verifier.store(), "november", None).await;
-    assert_eq!(list.invitations, first.invitations);
+    let shown = listed(verifier.store(), "november", None).await;
+    assert_eq!(shown.invitations, first.invitations);
 
     let refused = verifier
         .invite("no spaces", &request, Rows::from_list(&["C-003"]))
