@@ -199,3 +199,56 @@ mod tests {
         assert_eq!(default_name("http://[::1]:8080"), "::1");
     }
 }
+
+/// What became of a session, as a bank reads it: its status, registration URI, what
+/// it asked, when it was answered, declined or withdrawn, and the verdict (with the
+/// disclosed claims until they are deleted).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SessionReport {
+    /// The session's registration ID.
+    pub registration_id: B256,
+    /// Where it stands.
+    pub status: SessionStatus,
+    /// The registration URI the QR code holds.
+    pub uri: String,
+    /// The service's origin.
+    pub service: String,
+    /// The name the wallet shows.
+    pub name: String,
+    /// The claim keys asked for.
+    pub fields: Vec<String>,
+    /// When it was opened.
+    pub created_at: u64,
+    /// When it expires.
+    pub expires_at: u64,
+    /// When an answer used it up.
+    pub answered_at: Option<u64>,
+    /// When the person withdrew consent.
+    pub withdrawn_at: Option<u64>,
+    /// When the person first declined; a later answer still counts.
+    pub declined_at: Option<u64>,
+    /// The verdict, with the disclosed claims until they are deleted.
+    pub verdict: Option<crate::Verdict>,
+}
+
+impl SessionReport {
+    /// The report of a stored session at `now`.
+    pub fn of(record: SessionRecord, now: u64) -> Self {
+        let status = SessionStatus::of(&record, now);
+        let session = record.session;
+        Self {
+            registration_id: session.registration_id,
+            status,
+            uri: session.uri().to_uri_string(),
+            service: session.service,
+            name: session.name,
+            fields: session.fields,
+            created_at: session.created_at,
+            expires_at: session.expires_at,
+            answered_at: record.used_at,
+            withdrawn_at: record.withdrawn_at,
+            declined_at: record.declined_at,
+            verdict: record.verdict,
+        }
+    }
+}

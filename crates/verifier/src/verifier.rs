@@ -18,6 +18,7 @@ use crate::{
     customers::CustomerReport,
     decline::{self, Declining},
     inspect::{inspect, inspect_submission, parse_submission, Inspection, SignatureCheck},
+    session::SessionReport,
     watcher::{WatchOptions, Watcher},
     Error, Outcome, Policy, Reason, Result, Session, SessionRecord, SessionRequest, Store, Verdict,
 };
@@ -100,6 +101,13 @@ impl<S: Store> Verifier<S> {
     /// unsigned, so the session stays open: a later authentic answer still counts.
     pub async fn decline(&self, decline: &Decline) -> Result<Declining> {
         decline::decline(&self.store, decline, unix_now()?).await
+    }
+
+    /// What became of the session `registration_id`; `None` for an unknown one.
+    pub async fn session_report(&self, registration_id: B256) -> Result<Option<SessionReport>> {
+        let record = self.store.session(registration_id).await?;
+        let now = unix_now()?;
+        Ok(record.map(|record| SessionReport::of(record, now)))
     }
 
     /// Where the monitored customer `subject` stands; `None` for a subject not monitored.

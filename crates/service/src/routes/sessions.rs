@@ -10,7 +10,7 @@ use axum::{
     response::IntoResponse,
     Json,
 };
-use kyc_verifier::{session::DEFAULT_SESSION_TTL, SessionStatus, Verdict};
+use kyc_verifier::session::{SessionReport, DEFAULT_SESSION_TTL};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
@@ -36,26 +36,13 @@ struct CreatedSession {
     expires_at: u64,
 }
 
-/// The answer to `GET /v1/sessions/{id}`.
+/// The answer to `GET /v1/sessions/{id}`: the report and the customer's page.
 #[derive(Debug, Serialize)]
 struct SessionView {
-    registration_id: B256,
-    status: SessionStatus,
-    /// The registration URI the QR code holds.
-    uri: String,
+    #[serde(flatten)]
+    report: SessionReport,
     /// The page to show the customer.
     page_url: String,
-    service: String,
-    name: String,
-    fields: Vec<String>,
-    created_at: u64,
-    expires_at: u64,
-    answered_at: Option<u64>,
-    withdrawn_at: Option<u64>,
-    /// When the person first declined; a later answer still counts.
-    declined_at: Option<u64>,
-    /// The verdict, with the disclosed claims until they are deleted.
-    verdict: Option<Verdict>,
 }
 
 /// Opens a session for the configured service and answers 201 with its URI and page.
@@ -87,24 +74,10 @@ pub(crate) async fn show(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, Problem> {
     let registration_id = super::registration_id(&id)?;
-    let record = state.session(registration_id).await?;
-    let status = SessionStatus::of(&record, super::unix_now());
-    let session = record.session;
-    let view = SessionView {
-        registration_id,
-        status,
-        uri: session.uri().to_uri_string(),
-        page_url: page_url(&state.config.service, registration_id),
-        service: session.service,
-        name: session.name,
-        fields: session.fields,
-        created_at: session.created_at,
-        expires_at: session.expires_at,
-        answered_at: record.used_at,
-        withdrawn_at: record.withdrawn_at,
-        declined_at: record.declined_at,
-        verdict: record.verdict,
-    };
+    let report = state.verifier.session_report(registration_id).await?;
+    let report = report.ok_or_else(Problem::unknown_registration)?;
+    let page_url = page_url(&state.config.service, registration_id);
+    let view = SessionView { report, page_url };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)))
 }
 
