@@ -26,5 +26,5 @@ pub use error::{Error, Result};
 pub use policy::Policy;
 pub use session::{Session, SessionRequest, SessionStatus};
 pub use store::{AnyStore, SessionRecord, Store, WatcherLock};
-pub use verdict::{Outcome, Reason, Verdict};
+pub use verdict::{describe_refused, Outcome, Reason, Verdict};
 pub use verifier::{Judged, Verifier};

@@ -1,14 +1,20 @@
 //! QR codes of a registration URI: Unicode blocks for a terminal, SVG for a page, PNG for a file.
 
-use std::{fmt, io::Cursor, str::FromStr};
+use std::{
+    fmt,
+    io::Cursor,
+    path::{Path, PathBuf},
+    str::FromStr,
+};
 
 use image::{ImageFormat, Luma};
 use qrcode::{
     render::{svg, unicode::Dense1x2},
     EcLevel, QrCode,
 };
+use serde::{Serialize, Serializer};
 
-use crate::Result;
+use crate::{Result, Session};
 
 /// How a QR code is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +49,74 @@ impl fmt::Display for QrFormat {
             Self::Svg => "svg",
             Self::Png => "png",
         })
+    }
+}
+
+impl Serialize for QrFormat {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// An opened session as its registration code: the session (registry EIP-55), the
+/// check code, the URI, and the file its QR code was drawn into, if any.
+#[derive(Debug, Serialize)]
+pub struct SessionCode<'a> {
+    /// The session.
+    #[serde(flatten)]
+    pub session: &'a Session,
+    /// The check code the wallet shows beside the service's screen.
+    pub check_code: String,
+    /// The registration URI the QR code holds.
+    pub uri: String,
+    /// Where the QR code was drawn, when it was drawn into a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<QrFile>,
+}
+
+/// A QR code drawn into a file.
+#[derive(Debug, Serialize)]
+pub struct QrFile {
+    /// How it is drawn.
+    pub format: QrFormat,
+    /// The file.
+    pub file: PathBuf,
+}
+
+impl<'a> SessionCode<'a> {
+    /// The code of `session`, not yet drawn.
+    pub fn new(session: &'a Session) -> Self {
+        Self {
+            session,
+            check_code: kyc_core::check_code::check_code(&session.registration_id),
+            uri: session.uri().to_uri_string(),
+            qr: None,
+        }
+    }
+
+    /// Draws the QR code in `format` into the file `path`, replacing it.
+    pub fn write_qr(&mut self, format: QrFormat, path: &Path) -> Result<()> {
+        std::fs::write(path, render(&self.uri, format)?).map_err(|source| kyc_fs::Error::Io {
+            action: "cannot write",
+            path: path.to_owned(),
+            source,
+        })?;
+        self.qr = Some(QrFile {
+            format,
+            file: path.to_owned(),
+        });
+        Ok(())
+    }
+}
+
+/// The URI, the check code, and the QR code's file when there is one, a line each.
+impl fmt::Display for SessionCode<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}\ncheck code {}", self.uri, self.check_code)?;
+        match &self.qr {
+            Some(qr) => write!(f, "\nqr code: {}", qr.file.display()),
+            None => Ok(()),
+        }
     }
 }
 

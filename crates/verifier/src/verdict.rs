@@ -1,5 +1,7 @@
 //! The verdict on a submission: an outcome, every reason behind it, and what was verified.
 
+use std::fmt;
+
 use alloy::primitives::{Address, B256};
 use kyc_core::{attestation::Attestation, claims::Claim};
 use serde::{Deserialize, Serialize};
@@ -155,5 +157,67 @@ impl Verdict {
             self.claims_deleted = true;
         }
         self
+    }
+}
+
+/// One line naming the submissions whose verdicts are not approved, each by its label,
+/// with its outcome and reasons: `1 of 2 submissions not approved: b.json rejected
+/// (bad_signature)`. `None` when every verdict is approved.
+pub fn describe_refused(labels: &[impl fmt::Display], verdicts: &[Verdict]) -> Option<String> {
+    let refused: Vec<String> = labels
+        .iter()
+        .zip(verdicts)
+        .filter(|(_, verdict)| !verdict.is_approved())
+        .map(|(label, verdict)| {
+            let reasons: Vec<&str> = verdict.reasons.iter().map(|reason| reason.code()).collect();
+            format!("{label} {} ({})", verdict.outcome, reasons.join(", "))
+        })
+        .collect();
+    (!refused.is_empty()).then(|| {
+        format!(
+            "{} of {} submissions not approved: {}",
+            refused.len(),
+            verdicts.len(),
+            refused.join("; ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(reasons: Vec<Reason>) -> Verdict {
+        Verdict {
+            outcome: Verdict::outcome_of(&reasons),
+            reasons,
+            registration_id: None,
+            subject: None,
+            certifier: None,
+            certifier_name: None,
+            attestation: None,
+            block_number: None,
+            fields: Vec::new(),
+            claims: Vec::new(),
+            claims_deleted: false,
+            verified_at: 0,
+        }
+    }
+
+    #[test]
+    fn describe_refused_names_each_refused_submission_with_its_reasons() {
+        let verdicts = [
+            verdict(vec![]),
+            verdict(vec![Reason::BadSignature, Reason::Malformed]),
+            verdict(vec![Reason::RegistrationUsed]),
+        ];
+        assert_eq!(
+            describe_refused(&["a.json", "b.json", "c.json"], &verdicts).as_deref(),
+            Some(
+                "2 of 3 submissions not approved: b.json rejected (bad_signature, malformed); \
+                 c.json rejected (registration_used)"
+            )
+        );
+        assert_eq!(describe_refused(&["a.json"], &verdicts[..1]), None);
     }
 }

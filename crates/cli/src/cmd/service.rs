@@ -6,30 +6,12 @@ use std::{path::PathBuf, time::Duration};
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use kyc_verifier::{
-    qr::{self, QrFormat},
-    AnyStore, Outcome, Policy, Session, SessionRequest, Verdict, Verifier, DEFAULT_BATCH_LIMIT,
+    describe_refused,
+    qr::{self, QrFormat, SessionCode},
+    AnyStore, Policy, SessionRequest, Verifier, DEFAULT_BATCH_LIMIT,
 };
-use serde::Serialize;
 
 use crate::{opts::RegistryArgs, output::print_json};
-
-/// `session new --json`: the session (registry EIP-55), its check code, URI and QR file.
-#[derive(Serialize)]
-struct Opened<'a> {
-    #[serde(flatten)]
-    session: &'a Session,
-    check_code: String,
-    uri: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    qr: Option<QrFile<'a>>,
-}
-
-/// Where `--qr FORMAT --out FILE` drew the code.
-#[derive(Serialize)]
-struct QrFile<'a> {
-    format: String,
-    file: &'a PathBuf,
-}
 
 mod invite;
 mod serve;
@@ -234,34 +216,18 @@ impl SessionNewArgs {
         let request = self.origin.request(&self.fields, self.ttl);
         let verifier = self.verifier.connect().await?;
         let session = verifier.open_session(request).await?;
-        let uri = session.uri().to_uri_string();
-        let drawing = self.qr.map(|format| qr::render(&uri, format)).transpose()?;
-        if let (Some(path), Some(drawing)) = (&self.out, &drawing) {
-            std::fs::write(path, drawing)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        let check_code = kyc_core::check_code::check_code(&session.registration_id);
+        let mut code = SessionCode::new(&session);
+        let drawing = match (self.qr, &self.out) {
+            (Some(format), Some(path)) => code.write_qr(format, path).map(|()| None)?,
+            (Some(format), None) => Some(qr::render(&code.uri, format)?),
+            (None, _) => None,
+        };
         if json {
-            let qr = match (&self.out, self.qr) {
-                (Some(file), Some(format)) => Some(QrFile {
-                    format: format.to_string(),
-                    file,
-                }),
-                _ => None,
-            };
-            return print_json(&Opened {
-                session: &session,
-                check_code,
-                uri,
-                qr,
-            });
+            return print_json(&code);
         }
-        println!("{uri}");
-        println!("check code {check_code}");
-        match (&self.out, drawing) {
-            (Some(path), Some(_)) => println!("qr code: {}", path.display()),
-            (None, Some(drawing)) => println!("{}", String::from_utf8_lossy(&drawing)),
-            _ => {}
+        println!("{code}");
+        if let Some(drawing) = drawing {
+            println!("{}", String::from_utf8_lossy(&drawing));
         }
         Ok(())
     }
@@ -310,29 +276,10 @@ impl VerifyArgs {
             verdicts => serde_json::to_string_pretty(verdicts)?,
         };
         println!("{output}");
-        refuse_unless_approved(&self.submissions, &verdicts)
+        let paths: Vec<_> = self.submissions.iter().map(|path| path.display()).collect();
+        match describe_refused(&paths, &verdicts) {
+            Some(refused) => bail!(refused),
+            None => Ok(()),
+        }
     }
-}
-
-/// One line naming the submissions that are not approved, and why.
-fn refuse_unless_approved(paths: &[PathBuf], verdicts: &[Verdict]) -> anyhow::Result<()> {
-    let refused: Vec<String> = paths
-        .iter()
-        .zip(verdicts)
-        .filter(|(_, verdict)| verdict.outcome != Outcome::Approved)
-        .map(|(path, verdict)| {
-            let outcome = verdict.outcome;
-            let reasons: Vec<&str> = verdict.reasons.iter().map(|reason| reason.code()).collect();
-            format!("{} {outcome} ({})", path.display(), reasons.join(", "))
-        })
-        .collect();
-    if refused.is_empty() {
-        return Ok(());
-    }
-    bail!(
-        "{} of {} submissions not approved: {}",
-        refused.len(),
-        verdicts.len(),
-        refused.join("; ")
-    )
 }
