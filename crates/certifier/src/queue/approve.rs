@@ -141,6 +141,12 @@ impl Approval {
     pub fn total(&self) -> usize {
         self.refused.len() + self.outcomes.len()
     }
+
+    /// `2 of 5 requests were not attested`; `None` when every one was.
+    pub fn describe_not_attested(&self) -> Option<String> {
+        let missed = self.not_attested();
+        (missed > 0).then(|| format!("{missed} of {} requests were not attested", self.total()))
+    }
 }
 
 impl fmt::Display for Approval {

@@ -247,6 +247,25 @@ impl Queue {
         Ok(queue)
     }
 
+    /// Opens the queue as [`Queue::open`] does (its key file `key_path`, by default
+    /// [`Queue::default_key_path`]), then applies `policy` as [`Queue::maintain`] does;
+    /// the queue and what the maintenance did.
+    pub async fn open_maintained(
+        path: &Path,
+        key_path: Option<&Path>,
+        policy: &QueuePolicy,
+    ) -> Result<(Self, Maintenance)> {
+        let key_path = key_path.map_or_else(|| Self::default_key_path(path), Path::to_owned);
+        let queue = Self::open(path, &key_path).await?;
+        match queue.maintain(policy).await {
+            Ok(maintenance) => Ok((queue, maintenance)),
+            Err(error) => {
+                queue.close().await;
+                Err(error)
+            }
+        }
+    }
+
     /// Computes the identity hashes of requests stored under an earlier schema from their
     /// sealed claims; those whose personal data is deleted keep what they had.
     async fn rekey_identities(&self) -> Result<()> {
@@ -516,6 +535,19 @@ pub struct Intake {
     pub queued: Vec<Queued>,
     /// The files refused, with why.
     pub refused: Vec<Refused>,
+}
+
+impl Intake {
+    /// `1 of 3 request files were refused`; `None` when none was.
+    pub fn describe_refused(&self) -> Option<String> {
+        let (refused, queued) = (self.refused.len(), self.queued.len());
+        (refused > 0).then(|| {
+            format!(
+                "{refused} of {} request files were refused",
+                refused + queued
+            )
+        })
+    }
 }
 
 /// A request file queued.

@@ -51,22 +51,12 @@ pub(super) struct QueueArgs {
 impl QueueArgs {
     /// Opens the queue and applies the retention rules; what they did.
     pub(super) async fn open(&self) -> anyhow::Result<(Queue, Maintenance)> {
-        let key = self
-            .queue_key
-            .clone()
-            .unwrap_or_else(|| Queue::default_key_path(&self.queue));
-        let queue = Queue::open(&self.queue, &key).await?;
         let policy = QueuePolicy {
             retention: self.retention,
             max_pending: self.max_pending,
         };
-        match queue.maintain(&policy).await {
-            Ok(maintenance) => Ok((queue, maintenance)),
-            Err(error) => {
-                queue.close().await;
-                Err(error.into())
-            }
-        }
+        let key = self.queue_key.as_deref();
+        Ok(Queue::open_maintained(&self.queue, key, &policy).await?)
     }
 }
 
@@ -143,14 +133,10 @@ impl QueueCommand {
                         .iter()
                         .for_each(|refused| eprintln!("{refused}"));
                 }
-                if !intake.refused.is_empty() {
-                    let (refused, total) = (
-                        intake.refused.len(),
-                        intake.refused.len() + intake.queued.len(),
-                    );
-                    bail!("{refused} of {total} request files were refused");
+                match intake.describe_refused() {
+                    Some(refused) => bail!(refused),
+                    None => Ok(()),
                 }
-                Ok(())
             }
             Self::List { status } => list(queue, status, json).await,
             Self::Approve(args) => args.run(queue, json).await,

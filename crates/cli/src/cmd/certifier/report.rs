@@ -48,12 +48,9 @@ impl Progress {
                 .for_each(|refused| eprintln!("{refused}"));
             println!("{approval}");
         }
-        match approval.not_attested() {
-            0 => Ok(()),
-            missed => anyhow::bail!(
-                "{missed} of {} requests were not attested",
-                approval.total()
-            ),
+        match approval.describe_not_attested() {
+            Some(missed) => anyhow::bail!(missed),
+            None => Ok(()),
         }
     }
 }
