@@ -13,10 +13,18 @@ pub(crate) fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
 
 /// Prints a library result: its JSON with `--json`, else its lines.
 pub(crate) fn show(value: &(impl Serialize + Display), json: bool) -> anyhow::Result<()> {
+    show_as(value, value, json)
+}
+
+/// Prints a library result: its JSON with `--json`, else the `screen` that presents it.
+pub(crate) fn show_as(
+    value: &impl Serialize,
+    screen: impl Display,
+    json: bool,
+) -> anyhow::Result<()> {
     if json {
-        print_json(value)
-    } else {
-        println!("{value}");
-        Ok(())
+        return print_json(value);
     }
+    println!("{screen}");
+    Ok(())
 }

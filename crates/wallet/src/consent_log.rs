@@ -101,6 +101,13 @@ struct LogFile {
     consents: Vec<ConsentRecord>,
 }
 
+/// The consents given, oldest first, as `kyc user consents` lists them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Consents {
+    /// Every consent.
+    pub consents: Vec<ConsentRecord>,
+}
+
 /// The log file of a wallet.
 #[derive(Clone, Debug)]
 pub struct ConsentLog {
@@ -116,6 +123,13 @@ impl ConsentLog {
     /// Every consent, oldest first.
     pub fn records(&self) -> Result<Vec<ConsentRecord>> {
         Ok(self.load()?.consents)
+    }
+
+    /// Every consent, oldest first, as one list.
+    pub fn consents(&self) -> Result<Consents> {
+        Ok(Consents {
+            consents: self.records()?,
+        })
     }
 
     /// Adds a consent.

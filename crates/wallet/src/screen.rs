@@ -5,14 +5,118 @@
 use std::fmt;
 
 use alloy::primitives::Address;
-use kyc_core::{age::age_threshold, files::Credential, text::printable, time::format_time};
+use kyc_core::{
+    age::age_threshold, files::Credential, text::printable, time::format_time, uri::RegistrationUri,
+};
 
 use crate::{
-    consent::{disclosure, Disclosure},
-    consent_log::ConsentRecord,
+    consent::{disclosure, ConsentDraft, ConsentReceipt, Disclosure},
+    consent_log::{ConsentRecord, Consents},
     credential::CredentialEntry,
+    decline::DeclineReceipt,
     scan::{CodeSummary, Scan},
 };
+
+/// The question asked before signing: how many fields go to whom.
+#[derive(Clone, Copy, Debug)]
+pub struct ConfirmScreen<'a> {
+    /// The consent about to be signed.
+    pub draft: &'a ConsentDraft,
+}
+
+impl fmt::Display for ConfirmScreen<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.draft.fields.len();
+        write!(
+            f,
+            "Send {count} field{} to {} ({}) and sign? [y/N, or \"decline\" to tell the service no] ",
+            if count == 1 { "" } else { "s" },
+            printable(&self.draft.code.name),
+            printable(&self.draft.code.service)
+        )
+    }
+}
+
+/// What the person answered to a [`ConfirmScreen`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Sign and send (`y`, `Y` or `yes`).
+    Consent,
+    /// Tell the service no (`decline`).
+    Decline,
+}
+
+impl Answer {
+    /// The answer a typed line gives; `None` (anything else) refuses without sending.
+    pub fn parse(line: &str) -> Option<Self> {
+        match line.trim() {
+            "y" | "Y" | "yes" => Some(Self::Consent),
+            "decline" => Some(Self::Decline),
+            _ => None,
+        }
+    }
+}
+
+/// What came of a consent: where the submission was written, or the service's
+/// outcome with its reasons, for the service named `name`.
+#[derive(Clone, Copy, Debug)]
+pub struct AnswerScreen<'a> {
+    /// The name of the service the code names.
+    pub name: &'a str,
+    /// The consent given.
+    pub receipt: &'a ConsentReceipt,
+}
+
+impl fmt::Display for AnswerScreen<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let receipt = self.receipt;
+        if let Some(out) = &receipt.out {
+            return write!(f, "wrote the signed submission to {}", out.display());
+        }
+        write!(f, "{}: {}", printable(self.name), receipt.outcome)?;
+        if receipt.reasons.is_empty() {
+            return Ok(());
+        }
+        write!(f, "\nreasons: {}", printable(&receipt.reasons.join(", ")))
+    }
+}
+
+/// A decline the service took, with the check code of the code declined.
+#[derive(Clone, Copy, Debug)]
+pub struct DeclineScreen<'a> {
+    /// The code declined.
+    pub code: &'a RegistrationUri,
+    /// What the service answered.
+    pub receipt: &'a DeclineReceipt,
+}
+
+impl fmt::Display for DeclineScreen<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): declined, check code {}",
+            printable(&self.code.name),
+            printable(&self.code.service),
+            self.receipt.check_code
+        )
+    }
+}
+
+/// Each consent on a line, or that none was given.
+impl fmt::Display for Consents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.consents.is_empty() {
+            return f.write_str("no consents given");
+        }
+        for (index, record) in self.consents.iter().enumerate() {
+            if index > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{record}")?;
+        }
+        Ok(())
+    }
+}
 
 /// Who asks, the check code, for what and until when, at `now`.
 #[derive(Clone, Copy, Debug)]
@@ -193,5 +297,27 @@ impl fmt::Display for CredentialEntry {
         writeln!(f, "{indent}evidence  {}", self.evidence.names().join(", "))?;
         writeln!(f, "{indent}expires   {}", format_time(self.expires_at))?;
         writeln!(f, "{indent}fields    {}", self.fields.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_yes_consents_and_only_decline_declines() {
+        for line in ["y\n", "Y", " yes \n"] {
+            assert_eq!(Answer::parse(line), Some(Answer::Consent), "{line:?}");
+        }
+        assert_eq!(Answer::parse("decline\n"), Some(Answer::Decline));
+        for line in ["", "\n", "n", "no", "YES", "Decline", "yes please"] {
+            assert_eq!(Answer::parse(line), None, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_consent_log_says_so() {
+        let consents = Consents { consents: vec![] };
+        assert_eq!(consents.to_string(), "no consents given");
     }
 }

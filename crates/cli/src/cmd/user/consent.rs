@@ -8,17 +8,23 @@ use std::{
 
 use alloy::primitives::Address;
 use anyhow::{bail, Context};
-use kyc_core::{text::printable, uri::RegistrationUri};
+use kyc_core::uri::RegistrationUri;
 use kyc_wallet::{
     consent::{ConsentDraft, Delivery},
     decline::decline,
     http::ServiceClient,
     scan::{decode_qr_image, newest_fitting, read_code, scan, CodeSummary},
-    screen::{CodeScreen, DisclosureScreen, ScanScreen},
+    screen::{
+        Answer, AnswerScreen, CodeScreen, ConfirmScreen, DeclineScreen, DisclosureScreen,
+        ScanScreen,
+    },
 };
 
 use super::{unix_now, UserWalletArgs};
-use crate::{opts::RpcArgs, output::print_json};
+use crate::{
+    opts::RpcArgs,
+    output::{print_json, show, show_as},
+};
 
 /// Where a registration code comes from: its URI, or an image of its QR code.
 #[derive(Debug, clap::Args)]
@@ -171,17 +177,15 @@ impl ConsentArgs {
             }
         };
         let receipt = draft.give(&wallet, &signer, delivery, unix_now()?).await?;
-        if json {
-            print_json(&receipt)?;
-        } else if let Some(out) = &receipt.out {
-            println!("wrote the signed submission to {}", out.display());
-        } else {
-            println!("{}: {}", printable(&draft.code.name), receipt.outcome);
-            if !receipt.reasons.is_empty() {
-                println!("reasons: {}", printable(&receipt.reasons.join(", ")));
-            }
-        }
-        Ok(())
+        let name = &draft.code.name;
+        show_as(
+            &receipt,
+            AnswerScreen {
+                name,
+                receipt: &receipt,
+            },
+            json,
+        )
     }
 }
 
@@ -206,44 +210,24 @@ impl DeclineArgs {
 /// Posts a decline of `code` to its callback and prints the service's answer.
 async fn send_decline(code: &RegistrationUri, json: bool) -> anyhow::Result<()> {
     let receipt = decline(&ServiceClient::new()?, code, unix_now()?).await?;
-    if json {
-        print_json(&receipt)?;
-    } else {
-        println!(
-            "{} ({}): declined, check code {}",
-            printable(&code.name),
-            printable(&code.service),
-            receipt.check_code
-        );
-    }
-    Ok(())
-}
-
-/// What the person answered at the prompt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Answer {
-    Consent,
-    Decline,
+    show_as(
+        &receipt,
+        DeclineScreen {
+            code,
+            receipt: &receipt,
+        },
+        json,
+    )
 }
 
 /// Asks on the terminal: yes consents, "decline" tells the service no, anything else
 /// refuses without sending anything.
 fn confirm(draft: &ConsentDraft) -> anyhow::Result<Answer> {
-    let count = draft.fields.len();
-    eprint!(
-        "Send {count} field{} to {} ({}) and sign? [y/N, or \"decline\" to tell the service no] ",
-        if count == 1 { "" } else { "s" },
-        printable(&draft.code.name),
-        printable(&draft.code.service)
-    );
+    eprint!("{}", ConfirmScreen { draft });
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    match answer.trim() {
-        "y" | "Y" | "yes" => Ok(Answer::Consent),
-        "decline" => Ok(Answer::Decline),
-        _ => bail!("consent declined; nothing was signed or sent"),
-    }
+    Answer::parse(&answer).context("consent declined; nothing was signed or sent")
 }
 
 /// List the consents given: service, registration ID, fields, time and outcome.
@@ -255,20 +239,6 @@ pub(crate) struct ConsentsArgs {
 
 impl ConsentsArgs {
     pub(crate) fn run(self, json: bool) -> anyhow::Result<()> {
-        let wallet = self.wallet.open()?;
-        let records = wallet.consent_log().records()?;
-        if json {
-            #[derive(serde::Serialize)]
-            struct Consents {
-                consents: Vec<kyc_wallet::consent_log::ConsentRecord>,
-            }
-            print_json(&Consents { consents: records })?;
-            return Ok(());
-        }
-        if records.is_empty() {
-            println!("no consents given");
-        }
-        records.iter().for_each(|record| println!("{record}"));
-        Ok(())
+        show(&self.wallet.open()?.consent_log().consents()?, json)
     }
 }
