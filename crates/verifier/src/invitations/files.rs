@@ -1,22 +1,27 @@
 //! What the bank sends its customers: each invitation's link and QR code, and the
 //! result CSV its mailer or SMS gateway reads.
 
-use std::path::{Path, PathBuf};
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+};
+
+use serde::Serialize;
 
 use super::{result_csv, Invitation, InvitationReport};
 use crate::{qr, Result};
 
 /// Writes into `dir` (created owner-only if missing) each invitation's link (`ID.txt`)
 /// and QR code (`ID.png`), drawn on every core, calling `progress` after each; then the
-/// result CSV, `BATCH.csv`. Returns the result CSV's path.
+/// result CSV, `BATCH.csv`. Returns the report with the result CSV's path.
 ///
 /// The links and QR codes hold no personal data and are not synced one by one; the
 /// result CSV holds the references, and is written owner-only, atomically and synced.
-pub fn write_files(
+pub fn write_files<'a>(
     dir: &Path,
-    report: &InvitationReport,
+    report: &'a InvitationReport,
     progress: &(dyn Fn() + Sync),
-) -> Result<PathBuf> {
+) -> Result<Invited<'a>> {
     kyc_fs::create_private_dir(dir)?;
     let invitations = &report.invitations;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
@@ -42,7 +47,38 @@ pub fn write_files(
     })?;
     let path = dir.join(format!("{}.csv", report.batch));
     kyc_fs::write_private(&path, result_csv(invitations).as_bytes())?;
-    Ok(path)
+    Ok(Invited {
+        report,
+        result_csv: path,
+    })
+}
+
+/// An invited list and where its result CSV was written.
+#[derive(Clone, Debug, Serialize)]
+pub struct Invited<'a> {
+    /// What inviting the list did.
+    #[serde(flatten)]
+    pub report: &'a InvitationReport,
+    /// The result CSV for the bank's mailer.
+    pub result_csv: PathBuf,
+}
+
+/// One line: the batch, how many were invited (new and before), the rows skipped,
+/// and the result CSV.
+impl fmt::Display for Invited<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = self.report;
+        write!(
+            f,
+            "batch {}: {} invited ({} new, {} invited before), {} rows skipped; result {}",
+            report.batch,
+            report.invitations.len(),
+            report.created,
+            report.existing,
+            report.skipped.len(),
+            self.result_csv.display()
+        )
+    }
 }
 
 /// Writes an invitation's link and QR code as `ID.txt` and `ID.png`.

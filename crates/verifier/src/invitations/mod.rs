@@ -20,7 +20,7 @@ mod csv;
 mod files;
 
 pub use csv::{result_csv, RESULT_CSV_HEADER};
-pub use files::write_files;
+pub use files::{write_files, Invited};
 
 /// How long an invitation stays open unless told otherwise: people answer a letter or
 /// a text message in days, not minutes.
@@ -48,6 +48,15 @@ impl BatchId {
             true => Ok(Self(text.to_owned())),
             false => Err(Error::InvalidBatch),
         }
+    }
+
+    /// The batch a list's file name gives: `customers-2026-11.csv` is `customers-2026-11`.
+    pub fn of_file(path: &std::path::Path) -> Result<Self> {
+        Self::parse(
+            path.file_stem()
+                .and_then(|stem| stem.to_str())
+                .unwrap_or_default(),
+        )
     }
 
     /// The ID as text.
@@ -182,6 +191,16 @@ impl Rows {
     /// only when the header has no single `reference` column.
     pub fn from_csv(bytes: &[u8]) -> Result<Self> {
         csv::read(bytes)
+    }
+
+    /// The CSV file at `path`, as [`Rows::from_csv`] reads it.
+    pub fn read_csv(path: &std::path::Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| kyc_fs::Error::Io {
+            action: "cannot read",
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_csv(&bytes)
     }
 
     /// References given as a list; their lines are their positions, from 1.
@@ -536,5 +555,22 @@ impl<S: Store> Verifier<S> {
             invitations,
             skipped: rows.skipped,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn a_lists_file_name_without_its_extension_is_its_batch() {
+        let batch = BatchId::of_file(Path::new("lists/customers-2026-11.csv"));
+        assert_eq!(batch.ok(), Some(BatchId("customers-2026-11".to_owned())));
+        for refused in ["lists/customers 2026.csv", "lists/über.csv", "/"] {
+            let batch = BatchId::of_file(Path::new(refused));
+            assert!(matches!(batch, Err(Error::InvalidBatch)), "{refused}");
+        }
     }
 }

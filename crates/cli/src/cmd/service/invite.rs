@@ -1,18 +1,14 @@
 //! `kyc service invite` and `kyc service invitations`: a bank's list of customers
 //! invited at once, and where each invitation stands.
 
-use std::{
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use kyc_verifier::invitations::{self, BatchId, InvitationFilter, InvitationStatus, Rows};
-use serde::Serialize;
 
 use super::{DatabaseArgs, OriginArgs, VerifierArgs};
-use crate::output::print_json;
+use crate::output::show;
 
 /// Invite every customer of a CSV list: one session each, its link (`ID.txt`) and QR
 /// code (`ID.png`) in --out-dir, and a result CSV (`BATCH.csv`: reference,
@@ -53,23 +49,18 @@ pub(super) struct InviteArgs {
     verifier: VerifierArgs,
 }
 
-/// `invite --json`: the report and where the result CSV is.
-#[derive(Serialize)]
-struct Invited<'a> {
-    #[serde(flatten)]
-    report: &'a invitations::InvitationReport,
-    result_csv: &'a Path,
-}
-
 impl InviteArgs {
     pub(super) async fn run(self, json: bool) -> anyhow::Result<()> {
         let batch = match &self.batch {
             Some(batch) => batch.clone(),
-            None => batch_of(&self.csv)?,
+            None => BatchId::of_file(&self.csv)
+                .map(|batch| batch.as_str().to_owned())
+                .with_context(|| {
+                    let csv = self.csv.display();
+                    format!("the file name of {csv} is no batch id: give --batch")
+                })?,
         };
-        let list = std::fs::read(&self.csv)
-            .with_context(|| format!("cannot read {}", self.csv.display()))?;
-        let rows = Rows::from_csv(&list)?;
+        let rows = Rows::read_csv(&self.csv)?;
         let request = self.origin.request(&self.fields, self.ttl);
         let verifier = self.verifier.connect().await?;
         let report = verifier.invite(&batch, &request, rows).await?;
@@ -81,42 +72,10 @@ impl InviteArgs {
             ProgressStyle::with_template("{bar:40} {pos}/{len} links and QR codes ({elapsed})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let result_csv = invitations::write_files(&self.out_dir, &report, &|| bar.inc(1))?;
+        let invited = invitations::write_files(&self.out_dir, &report, &|| bar.inc(1))?;
         bar.finish_and_clear();
-
-        if json {
-            return print_json(&Invited {
-                report: &report,
-                result_csv: &result_csv,
-            });
-        }
-        println!(
-            "batch {}: {} invited ({} new, {} invited before), {} rows skipped; result {}",
-            report.batch,
-            report.invitations.len(),
-            report.created,
-            report.existing,
-            report.skipped.len(),
-            result_csv.display()
-        );
-        Ok(())
+        show(&invited, json)
     }
-}
-
-/// The batch named by a list's file name: `customers-2026-11.csv` is `customers-2026-11`.
-fn batch_of(csv: &Path) -> anyhow::Result<String> {
-    let stem = csv
-        .file_stem()
-        .and_then(|stem| stem.to_str())
-        .unwrap_or_default();
-    BatchId::parse(stem)
-        .map(|batch| batch.as_str().to_owned())
-        .with_context(|| {
-            format!(
-                "the file name of {} is no batch id: give --batch",
-                csv.display()
-            )
-        })
 }
 
 /// List the invitations and where each stands (pending, approved, review, rejected,
@@ -144,10 +103,6 @@ impl InvitationsArgs {
         };
         let store = self.database.connect().await?;
         let list = invitations::list(&store, &filter).await?;
-        if json {
-            return print_json(&list);
-        }
-        println!("{list}");
-        Ok(())
+        show(&list, json)
     }
 }
