@@ -1,7 +1,7 @@
 //! Reading a service's registration code, from its URI or a photo of its QR code,
 //! refusing codes the wallet must not answer, and telling whether the wallet can.
 
-use std::io::Cursor;
+use std::{io::Cursor, path::Path};
 
 use std::net::IpAddr;
 
@@ -10,7 +10,7 @@ use image::{ImageReader, Limits};
 use kyc_core::{files::Credential, uri::RegistrationUri};
 use serde::Serialize;
 
-use crate::{Error, Result};
+use crate::{folder::io_error, Error, Result};
 
 /// The largest image side read, in pixels; larger images are refused before decoding.
 pub const MAX_IMAGE_SIDE: u32 = 8192;
@@ -41,6 +41,12 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<String> {
             more.len()
         ))),
     }
+}
+
+/// Reads the PNG or JPEG image at `path` and decodes its one QR code, as
+/// [`decode_qr_image`] does.
+pub fn read_qr_image(path: &Path) -> Result<String> {
+    decode_qr_image(&std::fs::read(path).map_err(io_error("cannot read", path))?)
 }
 
 /// Parses a registration URI and refuses it when malformed (including a callback on

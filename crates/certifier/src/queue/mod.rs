@@ -473,14 +473,15 @@ impl Queue {
         Ok(())
     }
 
-    /// When `error` is an outage (the chain could not be reached), records it on each
-    /// selected pending request, which stays pending; any other error decides nothing.
-    pub async fn note_unreachable(&self, selection: &Selection, error: &Error) -> Result<()> {
-        if let Error::Rpc { .. } = error {
+    /// The chain a connection reached. When it failed for an outage (the chain could not
+    /// be reached), the outage is first recorded on each selected pending request, which
+    /// stays pending; any other error decides nothing.
+    pub async fn reached(&self, selection: &Selection, chain: Result<Chain>) -> Result<Chain> {
+        if let Err(error @ Error::Rpc { .. }) = &chain {
             let ids = self.pending_ids(selection).await?;
             self.note_failure(&ids, &error.to_string()).await?;
         }
-        Ok(())
+        chain
     }
 
     /// The IDs that an approval of `selection` would work on, with no chain at hand:

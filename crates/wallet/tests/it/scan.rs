@@ -6,7 +6,7 @@ use std::io::Cursor;
 use alloy::primitives::Address;
 use image::{DynamicImage, ImageFormat, Luma};
 use kyc_wallet::{
-    scan::{credentials_for, decode_qr_image, missing_fields, read_code, scan},
+    scan::{credentials_for, decode_qr_image, missing_fields, read_code, read_qr_image, scan},
     Error,
 };
 use qrcode::QrCode;
@@ -76,6 +76,11 @@ fn images_without_one_readable_code_are_refused() {
         bytes.into_inner()
     };
     assert!(matches!(decode_qr_image(&huge), Err(Error::Image(_))));
+    // A file that cannot be read is named in the error.
+    let missing = std::env::temp_dir().join("kyc-wallet-no-such-image.png");
+    let error = read_qr_image(&missing).unwrap_err();
+    assert!(matches!(error, Error::Io { .. }), "{error}");
+    assert!(error.to_string().starts_with("cannot read "), "{error}");
 }
 
 #[tokio::test]

@@ -184,13 +184,8 @@ impl ApproveArgs {
         } else {
             Selection::Ids(self.ids.clone())
         };
-        let chain = match self.chain.connect(self.chain.signing()?).await {
-            Ok(chain) => chain,
-            Err(error) => {
-                queue.note_unreachable(&selection, &error).await?;
-                return Err(error.into());
-            }
-        };
+        let connected = self.chain.connect(self.chain.signing()?).await;
+        let chain = queue.reached(&selection, connected).await?;
         let total = queue.approval_ids(&chain, &selection).await?.len();
         let mut progress = Progress::new(total, json);
         let approval = queue

@@ -13,7 +13,7 @@ use kyc_wallet::{
     consent::{ConsentDraft, Delivery},
     decline::decline,
     http::ServiceClient,
-    scan::{decode_qr_image, newest_fitting, read_code, scan, CodeSummary},
+    scan::{newest_fitting, read_code, read_qr_image, scan, CodeSummary},
     screen::{
         Answer, AnswerScreen, CodeScreen, ConfirmScreen, DeclineScreen, DisclosureScreen,
         ScanScreen,
@@ -44,9 +44,7 @@ impl CodeArgs {
         let text = match (&self.uri, &self.image) {
             (Some(uri), _) => uri.clone(),
             (None, Some(path)) => {
-                let bytes = std::fs::read(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                decode_qr_image(&bytes).with_context(|| format!("{} is refused", path.display()))?
+                read_qr_image(path).with_context(|| format!("{} is refused", path.display()))?
             }
             (None, None) => bail!("give a registration URI or --image FILE"),
         };
