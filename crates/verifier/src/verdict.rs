@@ -124,6 +124,25 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The verdict with these reasons on an answer that names no registration or subject
+    /// (bytes that are not a submission).
+    pub(crate) fn unattributed(reasons: Vec<Reason>, verified_at: u64) -> Self {
+        Verdict {
+            outcome: Verdict::outcome_of(&reasons),
+            reasons,
+            registration_id: None,
+            subject: None,
+            certifier: None,
+            certifier_name: None,
+            attestation: None,
+            block_number: None,
+            fields: Vec::new(),
+            claims: Vec::new(),
+            claims_deleted: false,
+            verified_at,
+        }
+    }
+
     /// The outcome that a set of reasons gives.
     pub fn outcome_of(reasons: &[Reason]) -> Outcome {
         if reasons.iter().any(|reason| !reason.is_review()) {
@@ -188,20 +207,7 @@ mod tests {
     use super::*;
 
     fn verdict(reasons: Vec<Reason>) -> Verdict {
-        Verdict {
-            outcome: Verdict::outcome_of(&reasons),
-            reasons,
-            registration_id: None,
-            subject: None,
-            certifier: None,
-            certifier_name: None,
-            attestation: None,
-            block_number: None,
-            fields: Vec::new(),
-            claims: Vec::new(),
-            claims_deleted: false,
-            verified_at: 0,
-        }
+        Verdict::unattributed(reasons, 0)
     }
 
     #[test]

@@ -422,20 +422,7 @@ async fn inspect_on_cores(parsed: Vec<Option<Submission>>) -> Vec<Inspection> {
 
 /// The verdict on bytes that are not a submission.
 fn unreadable(now: u64) -> Verdict {
-    Verdict {
-        outcome: Outcome::Rejected,
-        reasons: vec![Reason::Malformed],
-        registration_id: None,
-        subject: None,
-        certifier: None,
-        certifier_name: None,
-        attestation: None,
-        block_number: None,
-        fields: Vec::new(),
-        claims: Vec::new(),
-        claims_deleted: false,
-        verified_at: now,
-    }
+    Verdict::unattributed(vec![Reason::Malformed], now)
 }
 
 /// A verdict reached but not yet recorded: [`Verifier::record`] uses up the session
