@@ -1,6 +1,7 @@
 //! Consent withdrawal: the person asks the service to delete what it received under a
 //! registration, with a signed `ConsentWithdrawal`.
 
+use alloy::primitives::B256;
 use kyc_core::files::SignedConsentWithdrawal;
 
 use crate::{
@@ -12,6 +13,8 @@ use crate::{
 kyc_core::coded_enum! {
     /// Why a consent withdrawal is refused.
     pub enum WithdrawalRefusal {
+        /// The withdrawal names another registration than the session it was sent to.
+        RegistrationMismatch = "registration_mismatch",
         /// No session has this registration ID.
         UnknownRegistration = "unknown_registration",
         /// The withdrawal names another service origin than the session's.
@@ -35,14 +38,19 @@ pub enum Withdrawal {
     Refused(WithdrawalRefusal),
 }
 
-/// Checks a withdrawal against its session and deletes the disclosed claims at `now`.
+/// Checks a withdrawal sent to the session `registration_id` against that session and
+/// deletes the disclosed claims at `now`.
 pub(crate) async fn withdraw_consent<S: Store>(
     chain: &Chain,
     store: &S,
+    registration_id: B256,
     withdrawal: &SignedConsentWithdrawal,
     now: u64,
 ) -> Result<Withdrawal> {
     let refused = |refusal| Ok(Withdrawal::Refused(refusal));
+    if withdrawal.registration_id != registration_id {
+        return refused(WithdrawalRefusal::RegistrationMismatch);
+    }
     let Some(record) = store.session(withdrawal.registration_id).await? else {
         return refused(WithdrawalRefusal::UnknownRegistration);
     };

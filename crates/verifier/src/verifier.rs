@@ -87,14 +87,17 @@ impl<S: Store> Verifier<S> {
         Watcher::new(self.chain.clone(), self.store.clone(), options)
     }
 
-    /// Honours a person's consent withdrawal: when the session was answered and its
-    /// subject signed the withdrawal (by key, or as a contract through ERC-1271), deletes
-    /// the disclosed claims and records the withdrawal; the verdict stays, without them.
+    /// Honours a person's consent withdrawal sent to the session `registration_id`: when
+    /// it names that session, the session was answered and its subject signed the
+    /// withdrawal (by key, or as a contract through ERC-1271), deletes the disclosed
+    /// claims and records the withdrawal; the verdict stays, without them.
     pub async fn withdraw_consent(
         &self,
+        registration_id: B256,
         withdrawal: &SignedConsentWithdrawal,
     ) -> Result<Withdrawal> {
-        consent::withdraw_consent(&self.chain, &self.store, withdrawal, unix_now()?).await
+        let now = unix_now()?;
+        consent::withdraw_consent(&self.chain, &self.store, registration_id, withdrawal, now).await
     }
 
     /// Records a person's decline of an open session (see [`Declining`]). A decline is

@@ -36,13 +36,10 @@ pub(crate) async fn withdraw(
         .map_err(|_| Problem::bad_request("malformed", "the body is not UTF-8"))?;
     let withdrawal: SignedConsentWithdrawal =
         parse_json(text).map_err(|e| Problem::bad_request("malformed", e.to_string()))?;
-    if withdrawal.registration_id != registration_id {
-        return Err(Problem::bad_request(
-            "registration_mismatch",
-            "the withdrawal names another registration than the url",
-        ));
-    }
-    let refusal = match state.verifier.withdraw_consent(&withdrawal).await? {
+    let withdrawn = state
+        .verifier
+        .withdraw_consent(registration_id, &withdrawal);
+    let refusal = match withdrawn.await? {
         Withdrawal::Deleted => None,
         Withdrawal::Refused(refusal) => Some(refusal),
     };
@@ -61,6 +58,10 @@ pub(crate) async fn withdraw(
 fn problem(refusal: WithdrawalRefusal) -> Problem {
     let (status, message) = match refusal {
         WithdrawalRefusal::UnknownRegistration => return Problem::unknown_registration(),
+        WithdrawalRefusal::RegistrationMismatch => (
+            StatusCode::BAD_REQUEST,
+            "the withdrawal names another registration than the url",
+        ),
         WithdrawalRefusal::WrongService => (
             StatusCode::BAD_REQUEST,
             "the withdrawal names another service than this registration's",
