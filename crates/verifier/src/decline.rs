@@ -2,6 +2,7 @@
 //! holding the code may send one, so it never uses up the session: the service records
 //! the first decline, and a later authentic answer still counts.
 
+use alloy::primitives::B256;
 use kyc_core::files::Decline;
 
 use crate::{Error, Result, SessionRecord, Store};
@@ -9,6 +10,8 @@ use crate::{Error, Result, SessionRecord, Store};
 kyc_core::coded_enum! {
     /// Why a decline is refused.
     pub enum DeclineRefusal {
+        /// The decline names another registration than the session it was sent to.
+        RegistrationMismatch = "registration_mismatch",
         /// No session has this registration ID.
         UnknownRegistration = "unknown_registration",
         /// The decline names another service origin than the session's.
@@ -36,8 +39,16 @@ pub enum Declining {
 /// Records a decline received at `now` for an open session: the first decline's time
 /// counts, and a repeated one changes nothing. The time is the service's own: the
 /// decline's `declined_at` is the sender's word, which anyone may set.
-pub(crate) async fn decline<S: Store>(store: &S, decline: &Decline, now: u64) -> Result<Declining> {
+pub(crate) async fn decline<S: Store>(
+    store: &S,
+    registration_id: B256,
+    decline: &Decline,
+    now: u64,
+) -> Result<Declining> {
     let id = decline.registration_id;
+    if id != registration_id {
+        return Ok(Declining::Refused(DeclineRefusal::RegistrationMismatch));
+    }
     // A second read only when another answer or decline changed the session meanwhile.
     for _ in 0..2 {
         let record = store.session(id).await?;

@@ -100,10 +100,11 @@ impl<S: Store> Verifier<S> {
         consent::withdraw_consent(&self.chain, &self.store, registration_id, withdrawal, now).await
     }
 
-    /// Records a person's decline of an open session (see [`Declining`]). A decline is
-    /// unsigned, so the session stays open: a later authentic answer still counts.
-    pub async fn decline(&self, decline: &Decline) -> Result<Declining> {
-        decline::decline(&self.store, decline, unix_now()?).await
+    /// Records a person's decline of the open session `registration_id`, the one it
+    /// was sent to and must name (see [`Declining`]). A decline is unsigned, so the
+    /// session stays open: a later authentic answer still counts.
+    pub async fn decline(&self, registration_id: B256, decline: &Decline) -> Result<Declining> {
+        decline::decline(&self.store, registration_id, decline, unix_now()?).await
     }
 
     /// What became of the session `registration_id`; `None` for an unknown one.

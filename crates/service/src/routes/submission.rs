@@ -90,13 +90,7 @@ async fn decline(
 ) -> Result<Json<Declined>, Problem> {
     let decline =
         Decline::from_bytes(body).map_err(|e| Problem::bad_request("malformed", e.to_string()))?;
-    if decline.registration_id != registration_id {
-        return Err(Problem::bad_request(
-            "registration_mismatch",
-            "the decline names another registration than the url",
-        ));
-    }
-    match state.verifier.decline(&decline).await? {
+    match state.verifier.decline(registration_id, &decline).await? {
         Declining::Recorded { declined_at } => {
             info!(%registration_id, declined_at, "session declined");
             state.announce_change(registration_id);
@@ -116,6 +110,10 @@ async fn decline(
 fn decline_problem(refusal: DeclineRefusal) -> Problem {
     let (status, message) = match refusal {
         DeclineRefusal::UnknownRegistration => return Problem::unknown_registration(),
+        DeclineRefusal::RegistrationMismatch => (
+            StatusCode::BAD_REQUEST,
+            "the decline names another registration than the url",
+        ),
         DeclineRefusal::WrongService => (
             StatusCode::BAD_REQUEST,
             "the decline names another service than this registration's",
