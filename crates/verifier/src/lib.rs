@@ -11,6 +11,7 @@ pub mod events;
 pub mod inspect;
 pub mod invitations;
 pub mod outbox;
+mod parallel;
 pub mod policy;
 pub mod qr;
 pub mod session;

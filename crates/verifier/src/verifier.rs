@@ -18,6 +18,7 @@ use crate::{
     customers::CustomerReport,
     decline::{self, Declining},
     inspect::{inspect, inspect_submission, parse_submission, Inspection, SignatureCheck},
+    parallel::{cores, on_every_core, PARALLEL_FROM},
     session::SessionReport,
     watcher::{WatchOptions, Watcher},
     Error, Outcome, Policy, Reason, Result, Session, SessionRecord, SessionRequest, Store, Verdict,
@@ -348,9 +349,6 @@ impl<S: Store> Verifier<S> {
     }
 }
 
-/// Submissions from which on the checks without chain are spread over the cores.
-const PARALLEL_FROM: usize = 64;
-
 /// What the store and the chain hold for parsed submissions, in their order.
 struct Read {
     block: u64,
@@ -365,28 +363,6 @@ fn query(submission: &Submission, contract_signature: Option<(B256, Bytes)>) -> 
         certifier: submission.certifier,
         contract_signature,
     }
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-}
-
-/// `work` on every item, in order, spread over every core.
-fn on_every_core<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let per_core = items.len().div_ceil(cores()).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(per_core)
-            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<_>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| {
-                part.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
 }
 
 /// [`inspect_submission`] of every parsed submission, in order, on every core, on

@@ -4,12 +4,12 @@
 use alloy::primitives::{Address, B256};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::rows::{corrupt, to_u64};
+use super::rows::{corrupt, to_i64, to_u64};
 use crate::{
     customers::{Customer, CustomerStatus},
-    events::EventType,
+    events::{new_event_id, Event, EventType},
     outbox::{DeliveryRecord, DeliveryStatus},
-    Result,
+    Result, Verdict,
 };
 
 /// The customer columns a store selects, in this order.
@@ -170,6 +170,76 @@ pub(super) fn event_type(code: &str, id: &str) -> Result<EventType> {
 pub(super) const CUSTOMERS_PER_QUERY: usize = 500;
 /// Events written per query, well under SQLite's limit of bound parameters.
 pub(super) const EVENTS_PER_QUERY: usize = 500;
+
+/// An event's outbox row: a fresh ID, its type and its JSON body.
+pub(super) struct EventRow {
+    pub(super) id: String,
+    pub(super) kind: &'static str,
+    pub(super) body: String,
+}
+
+impl EventRow {
+    pub(super) fn new(event: &Event) -> Result<Self> {
+        Ok(Self {
+            id: new_event_id()?,
+            kind: event.kind.code(),
+            body: event.to_json()?,
+        })
+    }
+}
+
+/// A customer's row in [`UPSERT_CUSTOMERS_START`]'s column order, its addresses and
+/// hashes written out once.
+pub(super) struct CustomerRow {
+    /// The subject, which orders the rows of a statement.
+    pub(super) subject: Address,
+    pub(super) subject_text: String,
+    pub(super) certifier: String,
+    pub(super) root: String,
+    pub(super) registration_id: String,
+    pub(super) status: &'static str,
+    pub(super) block: i64,
+    pub(super) transaction: Option<String>,
+    pub(super) expires_at: i64,
+    pub(super) verified_at: i64,
+    pub(super) changed_at: i64,
+}
+
+impl CustomerRow {
+    fn new(customer: &Customer) -> Self {
+        Self {
+            subject: customer.subject,
+            subject_text: customer.subject.to_string(),
+            certifier: customer.certifier.to_string(),
+            root: customer.root.to_string(),
+            registration_id: customer.registration_id.to_string(),
+            status: customer.status.code(),
+            block: to_i64(customer.block),
+            transaction: customer.transaction.map(|hash| hash.to_string()),
+            expires_at: to_i64(customer.expires_at),
+            verified_at: to_i64(customer.verified_at),
+            changed_at: to_i64(customer.changed_at),
+        }
+    }
+}
+
+/// What a verdict that uses up its session writes beside the session, serialised
+/// ahead of the transaction: its `session.*` event and the customer an approval makes.
+pub(super) struct VerdictEffects {
+    pub(super) event: Option<EventRow>,
+    pub(super) customer: Option<CustomerRow>,
+}
+
+impl VerdictEffects {
+    pub(super) fn of(verdict: &Verdict) -> Result<Self> {
+        Ok(Self {
+            event: Event::of_verdict(verdict)
+                .map(|event| EventRow::new(&event))
+                .transpose()?,
+            customer: Customer::of_verdict(verdict).map(|customer| CustomerRow::new(&customer)),
+        })
+    }
+}
 
 /// Implements the monitoring methods of [`Store`](crate::Store) inside `impl_store!`.
 macro_rules! monitor_methods {
@@ -380,21 +450,25 @@ macro_rules! monitor_helpers {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 events: &[$crate::events::Event],
             ) -> $crate::Result<()> {
+                let rows = events
+                    .iter()
+                    .map(monitor::EventRow::new)
+                    .collect::<$crate::Result<Vec<_>>>()?;
+                Self::insert_event_rows(tx, rows).await
+            }
+
+            /// Writes events' outbox rows, in their order, in the transaction `tx`.
+            async fn insert_event_rows(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                rows: Vec<monitor::EventRow>,
+            ) -> $crate::Result<()> {
                 let at = rows::to_i64($crate::clock::unix_now()?);
-                for chunk in events.chunks(monitor::EVENTS_PER_QUERY) {
-                    let mut rows = Vec::with_capacity(chunk.len());
-                    for event in chunk {
-                        rows.push((
-                            $crate::events::new_event_id()?,
-                            event.kind.code(),
-                            event.to_json()?,
-                        ));
-                    }
+                for chunk in rows.chunks(monitor::EVENTS_PER_QUERY) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(monitor::INSERT_EVENTS);
-                    insert.push_values(rows, |mut row, (id, kind, body)| {
-                        row.push_bind(id)
-                            .push_bind(kind)
-                            .push_bind(body)
+                    insert.push_values(chunk, |mut row, event| {
+                        row.push_bind(event.id.as_str())
+                            .push_bind(event.kind)
+                            .push_bind(event.body.as_str())
                             .push_bind(at)
                             .push_bind(at);
                     });
@@ -406,19 +480,19 @@ macro_rules! monitor_helpers {
             /// What verdicts that used up their sessions change beside the sessions, in the
             /// transaction `tx`: their `session.*` events, in order, and the customers their
             /// approvals make (of two approvals of one subject, the later counts).
-            async fn record_verdict_effects<'v>(
+            async fn record_verdict_effects(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                verdicts: impl Iterator<Item = &'v $crate::Verdict>,
+                effects: impl Iterator<Item = monitor::VerdictEffects>,
             ) -> $crate::Result<()> {
                 let mut events = Vec::new();
                 let mut customers = std::collections::BTreeMap::new();
-                for verdict in verdicts {
-                    events.extend($crate::events::Event::of_verdict(verdict));
-                    if let Some(customer) = $crate::customers::Customer::of_verdict(verdict) {
+                for effect in effects {
+                    events.extend(effect.event);
+                    if let Some(customer) = effect.customer {
                         customers.insert(customer.subject, customer);
                     }
                 }
-                Self::insert_events(tx, &events).await?;
+                Self::insert_event_rows(tx, events).await?;
                 // One row per subject, in subject order: PostgreSQL upserts a row once per
                 // statement, and locks rows in this order, so concurrent batches cannot deadlock.
                 let customers: Vec<_> = customers.into_values().collect();
@@ -426,16 +500,16 @@ macro_rules! monitor_helpers {
                     let mut upsert =
                         sqlx::QueryBuilder::<$db>::new(monitor::UPSERT_CUSTOMERS_START);
                     upsert.push_values(chunk, |mut row, customer| {
-                        row.push_bind(customer.subject.to_string())
-                            .push_bind(customer.certifier.to_string())
-                            .push_bind(customer.root.to_string())
-                            .push_bind(customer.registration_id.to_string())
-                            .push_bind(customer.status.code())
-                            .push_bind(rows::to_i64(customer.block))
-                            .push_bind(customer.transaction.map(|hash| hash.to_string()))
-                            .push_bind(rows::to_i64(customer.expires_at))
-                            .push_bind(rows::to_i64(customer.verified_at))
-                            .push_bind(rows::to_i64(customer.changed_at));
+                        row.push_bind(customer.subject_text.as_str())
+                            .push_bind(customer.certifier.as_str())
+                            .push_bind(customer.root.as_str())
+                            .push_bind(customer.registration_id.as_str())
+                            .push_bind(customer.status)
+                            .push_bind(customer.block)
+                            .push_bind(customer.transaction.as_deref())
+                            .push_bind(customer.expires_at)
+                            .push_bind(customer.verified_at)
+                            .push_bind(customer.changed_at);
                     });
                     upsert.push(monitor::UPSERT_CUSTOMERS_END);
                     upsert.build().execute(&mut **tx).await?;

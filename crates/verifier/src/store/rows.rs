@@ -11,7 +11,12 @@ use kyc_core::claims::Claim;
 use kyc_seal::SealingKey;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use crate::{store::SessionRecord, Error, Result, Session, Verdict};
+use super::monitor::VerdictEffects;
+use crate::{
+    parallel::{on_every_core, PARALLEL_FROM},
+    store::SessionRecord,
+    Error, Result, Session, Verdict,
+};
 
 /// The columns a store selects, in this order.
 pub(super) const COLUMNS: &str = "registration_id, service, name, callback, chain_id, registry, \
@@ -72,6 +77,39 @@ impl VerdictValues {
             verdict: to_json(&without_claims, "verdict", registration_id)?,
             claims,
         })
+    }
+}
+
+/// What the transaction of `consume_many` writes for one answer, made before it begins.
+pub(super) struct PreparedAnswer {
+    /// The answer's place in the caller's list.
+    pub(super) index: usize,
+    /// The registration ID, as the `sessions` table holds it.
+    pub(super) id: String,
+    pub(super) values: VerdictValues,
+    /// What the verdict writes beside its session, if it uses the session up.
+    pub(super) effects: VerdictEffects,
+}
+
+/// Serialises the answers at `order` (their places in `answers`), in that order, on
+/// every core when there are many.
+pub(super) fn prepare_answers(
+    answers: &[(B256, &Verdict)],
+    order: &[usize],
+    key: &SealingKey,
+) -> Result<Vec<PreparedAnswer>> {
+    let prepare = |&index: &usize| {
+        let (id, verdict) = answers[index];
+        Ok(PreparedAnswer {
+            index,
+            id: id.to_string(),
+            values: VerdictValues::new(id, verdict, key)?,
+            effects: VerdictEffects::of(verdict)?,
+        })
+    };
+    match order.len() < PARALLEL_FROM {
+        true => order.iter().map(prepare).collect(),
+        false => on_every_core(order, prepare).into_iter().collect(),
     }
 }
 
@@ -407,8 +445,8 @@ macro_rules! impl_store {
             /// [`ANSWERS_PER_QUERY`](rows::ANSWERS_PER_QUERY), after the store locks them
             /// in that order, so two transactions over the same sessions cannot deadlock.
             /// Of several answers to one registration only the first is written: it wins or,
-            /// the session being used already, they all lose. The verdicts are serialised
-            /// before the transaction begins.
+            /// the session being used already, they all lose. The verdicts, their events and
+            /// customers are serialised before the transaction begins, on every core.
             async fn consume_many(
                 &self,
                 answers: &[(alloy::primitives::B256, &$crate::Verdict)],
@@ -416,23 +454,18 @@ macro_rules! impl_store {
                 let mut order: Vec<usize> = (0..answers.len()).collect();
                 order.sort_by_key(|&index| answers[index].0);
                 order.dedup_by_key(|index| answers[*index].0);
-                let mut by_id = Vec::with_capacity(order.len());
-                for &index in &order {
-                    let (id, verdict) = answers[index];
-                    let values = rows::VerdictValues::new(id, verdict, &self.key)?;
-                    by_id.push((index, id.to_string(), values));
-                }
+                let by_id = rows::prepare_answers(answers, &order, &self.key)?;
                 let mut transaction = self.pool.begin().await?;
-                let ids: Vec<&str> = by_id.iter().map(|(_, id, _)| id.as_str()).collect();
+                let ids: Vec<&str> = by_id.iter().map(|prepared| prepared.id.as_str()).collect();
                 Self::lock_sessions(&mut transaction, &ids).await?;
                 let mut used = vec![false; answers.len()];
                 for chunk in by_id.chunks(rows::ANSWERS_PER_QUERY) {
                     let mut update = sqlx::QueryBuilder::<$db>::new(rows::CONSUME_START);
-                    update.push_values(chunk, |mut row, (_, id, values)| {
-                        row.push_bind(id.as_str())
-                            .push_bind(values.used_at)
-                            .push_bind(values.verdict.as_str())
-                            .push_bind(values.claims.as_deref());
+                    update.push_values(chunk, |mut row, prepared| {
+                        row.push_bind(prepared.id.as_str())
+                            .push_bind(prepared.values.used_at)
+                            .push_bind(prepared.values.verdict.as_str())
+                            .push_bind(prepared.values.claims.as_deref());
                     });
                     update.push(rows::CONSUME_END);
                     let updated: Vec<String> = update
@@ -441,15 +474,15 @@ macro_rules! impl_store {
                         .await?;
                     // The text of registration IDs sorts as the IDs do.
                     for id in updated {
-                        if let Ok(at) = chunk.binary_search_by(|(_, row_id, _)| row_id.cmp(&id)) {
-                            used[chunk[at].0] = true;
+                        if let Ok(at) = chunk.binary_search_by(|prepared| prepared.id.cmp(&id)) {
+                            used[chunk[at].index] = true;
                         }
                     }
                 }
-                let effects = order
-                    .iter()
-                    .filter(|&&index| used[index])
-                    .map(|&index| answers[index].1);
+                let effects = by_id
+                    .into_iter()
+                    .filter(|prepared| used[prepared.index])
+                    .map(|prepared| prepared.effects);
                 Self::record_verdict_effects(&mut transaction, effects).await?;
                 transaction.commit().await?;
                 Ok(used)
