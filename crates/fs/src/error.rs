@@ -30,7 +30,7 @@ pub enum Error {
 
 impl Error {
     /// Wraps an I/O error of `action` on `path`.
-    pub(crate) fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Self {
+    pub fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Self {
         let path = path.to_owned();
         move |source| Self::Io {
             action,

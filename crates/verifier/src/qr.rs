@@ -96,11 +96,8 @@ impl<'a> SessionCode<'a> {
 
     /// Draws the QR code in `format` into the file `path`, replacing it.
     pub fn write_qr(&mut self, format: QrFormat, path: &Path) -> Result<()> {
-        std::fs::write(path, render(&self.uri, format)?).map_err(|source| kyc_fs::Error::Io {
-            action: "cannot write",
-            path: path.to_owned(),
-            source,
-        })?;
+        std::fs::write(path, render(&self.uri, format)?)
+            .map_err(kyc_fs::Error::at("cannot write", path))?;
         self.qr = Some(QrFile {
             format,
             file: path.to_owned(),

@@ -93,11 +93,7 @@ fn write_code(dir: &Path, invitation: &Invitation) -> Result<()> {
     ];
     for (name, contents) in files {
         let path = dir.join(name);
-        std::fs::write(&path, contents).map_err(|source| kyc_fs::Error::Io {
-            action: "cannot write",
-            path,
-            source,
-        })?;
+        std::fs::write(&path, contents).map_err(kyc_fs::Error::at("cannot write", &path))?;
     }
     Ok(())
 }

@@ -195,11 +195,7 @@ impl Rows {
 
     /// The CSV file at `path`, as [`Rows::from_csv`] reads it.
     pub fn read_csv(path: &std::path::Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| kyc_fs::Error::Io {
-            action: "cannot read",
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(kyc_fs::Error::at("cannot read", path))?;
         Self::from_csv(&bytes)
     }
 
@@ -572,5 +568,17 @@ mod tests {
             let batch = BatchId::of_file(Path::new(refused));
             assert!(matches!(batch, Err(Error::InvalidBatch)), "{refused}");
         }
+    }
+
+    #[test]
+    fn a_list_that_cannot_be_read_is_named_in_the_error() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let missing = dir.path().join("customers.csv");
+        let error = Rows::read_csv(&missing).err().map(|e| e.to_string());
+        let expected = format!("cannot read {}", missing.display());
+        assert!(
+            error.as_deref().is_some_and(|e| e.contains(&expected)),
+            "{error:?}"
+        );
     }
 }
