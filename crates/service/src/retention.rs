@@ -5,6 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use kyc_verifier::Store;
+use tokio::time::MissedTickBehavior;
 use tracing::{info, warn};
 
 use crate::app::AppState;
@@ -17,31 +18,45 @@ pub(crate) fn sweep_interval(retention: Duration) -> Duration {
 /// The longest a session's expiry waits to be recorded and announced.
 const EXPIRIES_EVERY: Duration = Duration::from_secs(5);
 
-/// Sweeps the store until the service stops.
+/// Sweeps the store until the service stops: expiries every few seconds, old claims at
+/// the pace of the retention.
 pub(crate) async fn run(state: Arc<AppState>) {
     let retention = state.config.retention;
-    let every = sweep_interval(retention).min(EXPIRIES_EVERY);
+    let mut expiries = tokio::time::interval(EXPIRIES_EVERY);
+    let mut purges = tokio::time::interval(sweep_interval(retention));
+    for ticks in [&mut expiries, &mut purges] {
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    }
     let mut stopping = state.stopping.subscribe();
     loop {
-        record_expiries(&state).await;
-        match state
-            .verifier
-            .store()
-            .purge_disclosed_older_than(retention)
-            .await
-        {
-            Ok(0) => {}
-            Ok(registrations) => info!(
-                registrations,
-                retention = %kyc_core::time::format_duration(retention),
-                "retention: disclosed claims deleted"
-            ),
-            Err(err) => warn!(%err, "retention: cannot delete old disclosed claims"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(every) => {}
+        let purge = tokio::select! {
+            _ = expiries.tick() => false,
+            _ = purges.tick() => true,
             _ = stopping.wait_for(|stop| *stop) => return,
+        };
+        if purge {
+            purge_old_claims(&state, retention).await;
+        } else {
+            record_expiries(&state).await;
         }
+    }
+}
+
+/// Deletes the disclosed claims of verdicts older than `retention`.
+async fn purge_old_claims(state: &AppState, retention: Duration) {
+    match state
+        .verifier
+        .store()
+        .purge_disclosed_older_than(retention)
+        .await
+    {
+        Ok(0) => {}
+        Ok(registrations) => info!(
+            registrations,
+            retention = %kyc_core::time::format_duration(retention),
+            "retention: disclosed claims deleted"
+        ),
+        Err(err) => warn!(%err, "retention: cannot delete old disclosed claims"),
     }
 }
 
