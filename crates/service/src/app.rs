@@ -1,18 +1,17 @@
 //! The service: its shared state and its routes.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use alloy_primitives::B256;
 use axum::{extract::DefaultBodyLimit, middleware, Router};
 use kyc_verifier::{
-    inspect::MAX_SUBMISSION_BYTES, AnyStore, Judged, Session, SessionRecord, SessionRequest, Store,
-    Verdict, Verifier,
+    inspect::MAX_SUBMISSION_BYTES, AnyStore, GroupCommit, Session, SessionRecord, SessionRequest,
+    Store, Verifier,
 };
 use tokio::sync::{broadcast, watch, Notify};
 
 use crate::{
     auth,
-    group_commit::GroupCommit,
     openapi::{self, Routes},
     page,
     problem::Problem,
@@ -37,8 +36,8 @@ pub(crate) struct AppState {
     pub(crate) changes: broadcast::Sender<B256>,
     /// Becomes `true` when the service shuts down, so open event streams end.
     pub(crate) stopping: watch::Sender<bool>,
-    /// Records submissions' verdicts in groups; started by the first submission.
-    group_commit: OnceLock<GroupCommit>,
+    /// Takes the answers sent to sessions, recording submissions' verdicts in groups.
+    pub(crate) answers: GroupCommit<AnyStore>,
     /// Wakes the webhook deliverer when an event was recorded in this process.
     pub(crate) outbox_ready: Notify,
 }
@@ -51,15 +50,6 @@ impl AppState {
             .session(registration_id)
             .await?
             .ok_or_else(Problem::unknown_registration)
-    }
-
-    /// Records a judged submission with the others that arrive meanwhile, in one
-    /// transaction, and returns its verdict.
-    pub(crate) async fn record(&self, judged: Judged) -> Result<Verdict, Problem> {
-        self.group_commit
-            .get_or_init(|| GroupCommit::start(self.verifier.clone()))
-            .record(judged)
-            .await
     }
 
     /// Tells the pages watching `registration_id` to read its status again, and the
@@ -91,13 +81,13 @@ impl Service {
         let (stopping, _) = watch::channel(false);
         Ok(Self {
             state: Arc::new(AppState {
+                answers: GroupCommit::new(verifier.clone()),
                 verifier,
                 limiter: RateLimiter::new(config.rate_limit),
                 streams: StreamSlots::new(config.event_streams),
                 config,
                 changes,
                 stopping,
-                group_commit: OnceLock::new(),
                 outbox_ready: Notify::new(),
             }),
         })

@@ -4,7 +4,6 @@ mod app;
 mod auth;
 mod config;
 mod error;
-mod group_commit;
 mod monitor;
 mod openapi;
 mod page;

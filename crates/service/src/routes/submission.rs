@@ -11,8 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use kyc_core::files::{parse_json, Decline, Submission};
-use kyc_verifier::{DeclineRefusal, Declining, SessionStatus, Verdict};
+use kyc_verifier::{Answer, DeclineRefusal, Declining, SessionStatus, Verdict};
 use serde::Serialize;
 use tracing::{info, warn};
 
@@ -21,7 +20,9 @@ use crate::{app::AppState, problem::Problem};
 /// Answers 200 with the verdict, whatever its outcome, without the claim values the
 /// wallet sent; 503 when the chain or the store is down (the session stays open);
 /// 400 when the body names another registration than the path. A body shaped as a
-/// decline (see [`Decline::is_decline_shaped`]) is taken as one instead.
+/// decline (see [`kyc_core::files::Decline::is_decline_shaped`]) is taken as one
+/// instead: 200 with when the session was first declined, or a problem for a malformed
+/// decline or one the session refuses.
 pub(crate) async fn submit(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -29,29 +30,24 @@ pub(crate) async fn submit(
 ) -> Result<Response, Problem> {
     let registration_id = super::registration_id(&id)?;
     let body = super::body(body)?;
-    if Decline::is_decline_shaped(&body) {
-        return Ok(decline(&state, registration_id, &body)
-            .await?
-            .into_response());
-    }
-    let parsed = std::str::from_utf8(&body)
-        .ok()
-        .and_then(|text| parse_json::<Submission>(text).ok());
-    let policy = &state.config.policy;
-    let verdict = match &parsed {
-        Some(submission) if submission.registration_id != registration_id => {
-            warn!(%registration_id, named = %submission.registration_id, "refused: submission for another registration");
+    let answer = state
+        .answers
+        .answer(registration_id, &body, &state.config.policy)
+        .await
+        .map_err(|error| Problem::from(&*error))?;
+    let verdict = match answer {
+        Answer::Judged(verdict) => verdict,
+        Answer::RegistrationMismatch => {
+            warn!(%registration_id, "refused: submission for another registration");
             return Err(Problem::bad_request(
                 "registration_mismatch",
                 "the submission names another registration than the url",
             ));
         }
-        Some(submission) => {
-            let judged = state.verifier.judge_submission(submission, policy).await?;
-            state.record(judged).await?
+        Answer::Declined(declining) => return declined(&state, registration_id, declining),
+        Answer::MalformedDecline(error) => {
+            return Err(Problem::bad_request("malformed", error.to_string()))
         }
-        // Not a submission: the verifier's verdict says `malformed`.
-        None => state.verifier.verify(&body, policy).await?,
     };
     let reasons: Vec<&str> = verdict.reasons.iter().map(|reason| reason.code()).collect();
     let address = |address: Option<Address>| address.map_or_else(String::new, |a| a.to_string());
@@ -81,24 +77,23 @@ struct Declined {
     declined_at: u64,
 }
 
-/// Records a decline of an open session: 200 with when it was first declined, the
-/// session left open; a problem for a malformed decline or one the session refuses.
-async fn decline(
+/// The answer to a decline: when the session was first declined, or why the decline
+/// was refused.
+fn declined(
     state: &AppState,
     registration_id: B256,
-    body: &[u8],
-) -> Result<Json<Declined>, Problem> {
-    let decline =
-        Decline::from_bytes(body).map_err(|e| Problem::bad_request("malformed", e.to_string()))?;
-    match state.verifier.decline(registration_id, &decline).await? {
+    declining: Declining,
+) -> Result<Response, Problem> {
+    match declining {
         Declining::Recorded { declined_at } => {
             info!(%registration_id, declined_at, "session declined");
             state.announce_change(registration_id);
-            Ok(Json(Declined {
+            let declined = Declined {
                 registration_id,
                 status: SessionStatus::Declined,
                 declined_at,
-            }))
+            };
+            Ok(Json(declined).into_response())
         }
         Declining::Refused(refusal) => {
             warn!(%registration_id, refusal = refusal.code(), "decline refused");

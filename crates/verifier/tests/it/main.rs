@@ -3,6 +3,7 @@
 
 mod batching;
 mod fixtures;
+mod group_commit;
 mod invitations;
 mod policy;
 mod qr;
