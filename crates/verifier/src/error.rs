@@ -85,10 +85,10 @@ pub enum Error {
     /// The system clock is before 1970.
     #[error("the system clock is before 1970")]
     Clock,
-    /// The task recording answers in groups stopped (see
-    /// [`GroupCommit`](crate::GroupCommit)).
-    #[error("the group commit task stopped")]
-    GroupCommitStopped,
+    /// The task writing verdicts stopped before they were committed: nothing was
+    /// written.
+    #[error("the verdicts' writer stopped before committing")]
+    WriterStopped,
 }
 
 impl Error {
@@ -111,11 +111,9 @@ impl Error {
             Self::File(_) => "file_unwritable",
             Self::Policy(_) => "invalid_policy",
             Self::UnsupportedDatabase(_) | Self::PostgresDisabled(_) => "invalid_database_url",
-            Self::Random(_)
-            | Self::Qr(_)
-            | Self::Image(_)
-            | Self::Clock
-            | Self::GroupCommitStopped => "internal_error",
+            Self::Random(_) | Self::Qr(_) | Self::Image(_) | Self::Clock | Self::WriterStopped => {
+                "internal_error"
+            }
         }
     }
 }

@@ -97,7 +97,7 @@ impl<S: Store + Clone + Send + Sync + 'static> GroupCommit<S> {
     async fn record(&self, judged: Judged) -> Result<Verdict, Arc<Error>> {
         let (reply, verdict) = oneshot::channel();
         let queue = self.queue.get_or_init(|| self.start());
-        let stopped = || Arc::new(Error::GroupCommitStopped);
+        let stopped = || Arc::new(Error::WriterStopped);
         queue.send((judged, reply)).map_err(|_| stopped())?;
         verdict.await.map_err(|_| stopped())?
     }

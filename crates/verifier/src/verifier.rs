@@ -10,6 +10,7 @@ use kyc_core::{
     claims::Claim,
     files::{Decline, SignedConsentWithdrawal, Submission},
 };
+use tokio::sync::mpsc;
 
 use crate::{
     chain::{Answer, Chain, Query},
@@ -20,9 +21,13 @@ use crate::{
     inspect::{inspect, inspect_submission, parse_submission, Inspection, SignatureCheck},
     parallel::{cores, on_every_core, PARALLEL_FROM},
     session::SessionReport,
+    store::Consuming,
     watcher::{WatchOptions, Watcher},
     Error, Outcome, Policy, Reason, Result, Session, SessionRecord, SessionRequest, Store, Verdict,
 };
+
+/// Submissions judged together in a large batch (see [`Verifier::verify_many`]).
+const PART: usize = 256;
 
 /// Verifies submissions against one registry on one chain, with sessions kept in a [`Store`].
 ///
@@ -174,11 +179,12 @@ impl<S: Store> Verifier<S> {
     }
 
     /// Verifies many submissions together, reading the chain in as few round trips
-    /// as batching allows. Verdicts come in the order of the submissions.
+    /// as batching allows. Verdicts come in the order of the submissions. The sessions
+    /// they use up are all used up in one transaction, or none when it fails.
     ///
-    /// A large batch is parsed on every core, then its signatures are recovered (on
-    /// every core) while the store and the chain are read; the subjects whose key did
-    /// not sign are asked for their ERC-1271 answer afterwards, at the block read.
+    /// A large batch is parsed on every core; its sessions and the chain are read while
+    /// its signatures are recovered (on every core) in parts of 256; each part is judged
+    /// as soon as it is recovered, and written while the next one is.
     pub async fn verify_many<T: AsRef<[u8]> + Sync>(
         &self,
         submissions: &[T],
@@ -192,15 +198,65 @@ impl<S: Store> Verifier<S> {
             let judged = self.judge_many(inspections, policy).await?;
             return self.record(judged).await;
         }
-        let parsed = on_every_core(submissions, |json| parse_submission(json.as_ref()));
-        let queries = parsed
+        let mut parsed = on_every_core(submissions, |json| parse_submission(json.as_ref()));
+        let (ids, queries): (Vec<B256>, Vec<(B256, Query)>) = parsed
             .iter()
             .flatten()
-            .map(|submission| (submission.registration_id, query(submission, None)))
-            .collect();
-        let (read, inspections) =
-            futures_util::future::join(self.read(queries, policy), inspect_on_cores(parsed)).await;
-        let (mut read, inspections) = (read?, inspections);
+            .map(|submission| {
+                let id = submission.registration_id;
+                (id, (id, query(submission, None)))
+            })
+            .unzip();
+        let mut parts = Vec::with_capacity(parsed.len().div_ceil(PART));
+        while !parsed.is_empty() {
+            let rest = parsed.split_off(PART.min(parsed.len()));
+            parts.push(std::mem::replace(&mut parsed, rest));
+        }
+        let (inspected, mut inspections) = mpsc::channel(parts.len());
+        let (claims, claimed) = mpsc::channel(parts.len() + 1);
+        let inspecting = async move {
+            for part in parts {
+                if inspected.send(inspect_on_cores(part).await).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let count = ids.len();
+        let judging = async move {
+            let mut read = self.read(queries, policy).await?;
+            let mut judged = Vec::with_capacity(count);
+            while let Some(part) = inspections.recv().await {
+                let read = read.take(part.iter().filter(|i| i.submission.is_some()).count());
+                let part = self.judge_inspected(part, read, policy).await?;
+                let part_claims = part.iter().filter_map(Judged::claim);
+                let part_claims = part_claims.map(|(id, verdict)| (id, verdict.clone()));
+                // A closed queue means the write failed: its error is the answer.
+                if claims
+                    .send(Consuming::Part(part_claims.collect()))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                judged.extend(part);
+            }
+            let _ = claims.send(Consuming::Commit).await;
+            Ok::<_, Error>(judged)
+        };
+        let writing = self.store.consume_parts(&ids, claimed);
+        let ((), judged, used) = futures_util::future::join3(inspecting, judging, writing).await;
+        let used = used?.ok_or(Error::WriterStopped)?;
+        Ok(settle(judged?, used))
+    }
+
+    /// The verdicts on inspected submissions given what was read for them, once the
+    /// subjects whose key did not sign have given their ERC-1271 answer at the block read.
+    async fn judge_inspected(
+        &self,
+        inspections: Vec<Inspection>,
+        mut read: Read,
+        policy: &Policy,
+    ) -> Result<Vec<Judged>> {
         let asked: Vec<(usize, (Address, B256, Bytes))> = inspections
             .iter()
             .filter_map(|inspection| inspection.submission.as_ref().map(|s| (inspection, s)))
@@ -232,8 +288,7 @@ impl<S: Store> Verifier<S> {
                 read.answers[index].contract_accepts = Some(accepts);
             }
         }
-        let judged = self.judge_read(inspections, read, policy)?;
-        self.record(judged).await
+        self.judge_read(inspections, read, policy)
     }
 
     /// Verdicts on inspected submissions once the store and the chain have answered,
@@ -325,28 +380,31 @@ impl<S: Store> Verifier<S> {
     /// loses its session to an earlier one (in the batch, or from another process) is
     /// rejected as `registration_used`. Verdicts come in the order of `judged`.
     pub async fn record(&self, judged: Vec<Judged>) -> Result<Vec<Verdict>> {
-        let winners: Vec<(usize, B256)> = judged
-            .iter()
-            .enumerate()
-            .filter(|(_, judged)| judged.uses_up_session)
-            .filter_map(|(index, judged)| Some((index, judged.verdict.registration_id?)))
-            .collect();
-        let answers: Vec<(B256, &Verdict)> = winners
-            .iter()
-            .map(|&(index, id)| (id, &judged[index].verdict))
-            .collect();
-        let used = match answers.is_empty() {
+        let claims: Vec<(B256, &Verdict)> = judged.iter().filter_map(Judged::claim).collect();
+        let used = match claims.is_empty() {
             true => Vec::new(),
-            false => self.store.consume_many(&answers).await?,
+            false => self.store.consume_many(&claims).await?,
         };
-        let mut verdicts: Vec<Verdict> = judged.into_iter().map(|judged| judged.verdict).collect();
-        for (&(index, _), used) in winners.iter().zip(used) {
-            if !used {
-                verdicts[index].lose_registration();
-            }
-        }
-        Ok(verdicts)
+        Ok(settle(judged, used))
     }
+}
+
+/// The verdicts of judged answers once written: `used` says, for each answer that
+/// claimed its session (see [`Judged::claim`]) in order, whether it won it; one that
+/// lost gets `registration_used`.
+fn settle(judged: Vec<Judged>, used: Vec<bool>) -> Vec<Verdict> {
+    let mut used = used.into_iter();
+    judged
+        .into_iter()
+        .map(|judged| {
+            let claimed = judged.claim().is_some();
+            let mut verdict = judged.verdict;
+            if claimed && !used.next().unwrap_or_default() {
+                verdict.lose_registration();
+            }
+            verdict
+        })
+        .collect()
 }
 
 /// What the store and the chain hold for parsed submissions, in their order.
@@ -354,6 +412,18 @@ struct Read {
     block: u64,
     records: Vec<Option<SessionRecord>>,
     answers: Vec<Answer>,
+}
+
+impl Read {
+    /// What was read for the first `count` submissions, taken out of this.
+    fn take(&mut self, count: usize) -> Self {
+        let count = count.min(self.records.len()).min(self.answers.len());
+        Self {
+            block: self.block,
+            records: self.records.drain(..count).collect(),
+            answers: self.answers.drain(..count).collect(),
+        }
+    }
 }
 
 /// What to ask the chain for a submission.
@@ -418,6 +488,15 @@ impl Judged {
     /// The verdict, as it stands unless another answer wins the session first.
     pub fn verdict(&self) -> &Verdict {
         &self.verdict
+    }
+
+    /// The session this answer uses up if it wins it, with its verdict.
+    fn claim(&self) -> Option<(B256, &Verdict)> {
+        let id = self
+            .verdict
+            .registration_id
+            .filter(|_| self.uses_up_session)?;
+        Some((id, &self.verdict))
     }
 }
 

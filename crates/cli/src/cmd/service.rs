@@ -262,14 +262,15 @@ impl VerifyArgs {
             Some(path) => Policy::load(path)?,
             None => Policy::default(),
         };
-        let submissions = self
-            .submissions
-            .iter()
-            .map(|path| {
+        let paths = self.submissions.clone(); // Read while the store and chain connect:
+        let reading = tokio::task::spawn_blocking(move || {
+            let read = |path: &PathBuf| {
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            };
+            paths.iter().map(read).collect::<anyhow::Result<Vec<_>>>()
+        });
         let verifier = self.batch.apply(self.verifier.connect().await?);
+        let submissions = reading.await??;
         let verdicts = verifier.verify_many(&submissions, &policy).await?;
         let output = match verdicts.as_slice() {
             [verdict] => serde_json::to_string_pretty(verdict)?,

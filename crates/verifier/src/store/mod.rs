@@ -34,6 +34,7 @@ pub use kyc_seal::SealingKey;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+use tokio::sync::mpsc;
 
 /// The key file of a database when none is named: beside a SQLite file (`PATH.key`),
 /// else `kyc-service.key` in the working folder; none for an in-memory database.
@@ -121,6 +122,19 @@ pub trait Store: Send + Sync {
         &self,
         answers: &[(B256, &Verdict)],
     ) -> impl Future<Output = Result<Vec<bool>>> + Send;
+
+    /// [`consume_many`](Store::consume_many) for answers judged in parts, in one
+    /// transaction that writes each part as it arrives, so that writing one part
+    /// overlaps judging the next. The sessions of `registration_ids` (every one the
+    /// parts may name) are locked first. The transaction commits on
+    /// [`Consuming::Commit`]; when `parts` ends without it, nothing is written and the
+    /// answer is `None`. Otherwise it says, for the answers of every part in their order,
+    /// whether each used up its session.
+    fn consume_parts(
+        &self,
+        registration_ids: &[B256],
+        parts: mpsc::Receiver<Consuming>,
+    ) -> impl Future<Output = Result<Option<Vec<bool>>>> + Send;
 
     /// Records that the person declined an open session at `at` (Unix seconds): one
     /// unused and unexpired at `at`. Only the first decline is recorded, with its
@@ -310,6 +324,16 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// What [`Store::consume_parts`] receives: a part of the answers, or the word to
+/// commit those received.
+#[derive(Debug)]
+pub enum Consuming {
+    /// Answers, with the registrations they answer, as [`Store::consume_many`] takes them.
+    Part(Vec<(B256, Verdict)>),
+    /// Every part was sent: commit.
+    Commit,
+}
+
 macro_rules! delegate {
     ($self:ident, $store:ident => $call:expr) => {
         match $self {
@@ -339,6 +363,14 @@ impl Store for AnyStore {
 
     async fn consume_many(&self, answers: &[(B256, &Verdict)]) -> Result<Vec<bool>> {
         delegate!(self, store => store.consume_many(answers))
+    }
+
+    async fn consume_parts(
+        &self,
+        registration_ids: &[B256],
+        parts: mpsc::Receiver<Consuming>,
+    ) -> Result<Option<Vec<bool>>> {
+        delegate!(self, store => store.consume_parts(registration_ids, parts))
     }
 
     async fn decline(&self, registration_id: B256, at: u64) -> Result<bool> {

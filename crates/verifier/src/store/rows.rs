@@ -113,6 +113,20 @@ pub(super) fn prepare_answers(
     }
 }
 
+/// The registration IDs, as the `sessions` table holds them, sorted and without
+/// repeats: the order in which a transaction locks their sessions.
+pub(super) fn lock_order(registration_ids: &[B256]) -> Vec<String> {
+    let mut ids: Vec<String> = registration_ids.iter().map(B256::to_string).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Answers as [`Store::consume_many`](crate::Store::consume_many) takes them.
+pub(super) fn borrowed(answers: &[(B256, Verdict)]) -> Vec<(B256, &Verdict)> {
+    answers.iter().map(|(id, verdict)| (*id, verdict)).collect()
+}
+
 /// Tells the sealed claims of one registration from any other's, and this use of the
 /// key from any other.
 const CLAIMS_CONTEXT: &[u8] = b"kyc-verifier claims v1";
@@ -350,6 +364,48 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            /// Uses up the sessions `answers` win in `transaction`, which locked them (see
+            /// [`Store::consume_many`](crate::Store::consume_many)): a statement per
+            /// [`ANSWERS_PER_QUERY`](rows::ANSWERS_PER_QUERY), in registration ID order, then
+            /// the winners' events and customers. The rows are serialised first, on every core.
+            async fn consume_in(
+                transaction: &mut sqlx::Transaction<'static, $db>,
+                key: &kyc_seal::SealingKey,
+                answers: &[(alloy::primitives::B256, &$crate::Verdict)],
+            ) -> $crate::Result<Vec<bool>> {
+                let mut order: Vec<usize> = (0..answers.len()).collect();
+                order.sort_by_key(|&index| answers[index].0);
+                order.dedup_by_key(|index| answers[*index].0);
+                let by_id = rows::prepare_answers(answers, &order, key)?;
+                let mut used = vec![false; answers.len()];
+                for chunk in by_id.chunks(rows::ANSWERS_PER_QUERY) {
+                    let mut update = sqlx::QueryBuilder::<$db>::new(rows::CONSUME_START);
+                    update.push_values(chunk, |mut row, prepared| {
+                        row.push_bind(prepared.id.as_str())
+                            .push_bind(prepared.values.used_at)
+                            .push_bind(prepared.values.verdict.as_str())
+                            .push_bind(prepared.values.claims.as_deref());
+                    });
+                    update.push(rows::CONSUME_END);
+                    let updated: Vec<String> = update
+                        .build_query_scalar()
+                        .fetch_all(&mut **transaction)
+                        .await?;
+                    // The text of registration IDs sorts as the IDs do.
+                    for id in updated {
+                        if let Ok(at) = chunk.binary_search_by(|prepared| prepared.id.cmp(&id)) {
+                            used[chunk[at].index] = true;
+                        }
+                    }
+                }
+                let effects = by_id
+                    .into_iter()
+                    .filter(|prepared| used[prepared.index])
+                    .map(|prepared| prepared.effects);
+                Self::record_verdict_effects(transaction, effects).await?;
+                Ok(used)
+            }
+
             /// Checks that `self.key` is the database's key, recording it in a database
             /// that has none, then seals the claims stored in plain before claims were
             /// sealed (and, on SQLite, wipes their plain text from the files).
@@ -441,51 +497,59 @@ macro_rules! impl_store {
                 Ok(used.first().copied().unwrap_or_default())
             }
 
-            /// Sessions are updated in registration ID order, a statement per
-            /// [`ANSWERS_PER_QUERY`](rows::ANSWERS_PER_QUERY), after the store locks them
-            /// in that order, so two transactions over the same sessions cannot deadlock.
-            /// Of several answers to one registration only the first is written: it wins or,
-            /// the session being used already, they all lose. The verdicts, their events and
-            /// customers are serialised before the transaction begins, on every core.
+            /// Sessions are locked in registration ID order first, so two transactions
+            /// over the same sessions cannot deadlock. Of several answers to one
+            /// registration only the first is written: it wins or, the session being used
+            /// already, they all lose.
             async fn consume_many(
                 &self,
                 answers: &[(alloy::primitives::B256, &$crate::Verdict)],
             ) -> $crate::Result<Vec<bool>> {
-                let mut order: Vec<usize> = (0..answers.len()).collect();
-                order.sort_by_key(|&index| answers[index].0);
-                order.dedup_by_key(|index| answers[*index].0);
-                let by_id = rows::prepare_answers(answers, &order, &self.key)?;
+                let ids: Vec<alloy::primitives::B256> = answers.iter().map(|(id, _)| *id).collect();
                 let mut transaction = self.pool.begin().await?;
-                let ids: Vec<&str> = by_id.iter().map(|prepared| prepared.id.as_str()).collect();
-                Self::lock_sessions(&mut transaction, &ids).await?;
-                let mut used = vec![false; answers.len()];
-                for chunk in by_id.chunks(rows::ANSWERS_PER_QUERY) {
-                    let mut update = sqlx::QueryBuilder::<$db>::new(rows::CONSUME_START);
-                    update.push_values(chunk, |mut row, prepared| {
-                        row.push_bind(prepared.id.as_str())
-                            .push_bind(prepared.values.used_at)
-                            .push_bind(prepared.values.verdict.as_str())
-                            .push_bind(prepared.values.claims.as_deref());
-                    });
-                    update.push(rows::CONSUME_END);
-                    let updated: Vec<String> = update
-                        .build_query_scalar()
-                        .fetch_all(&mut *transaction)
-                        .await?;
-                    // The text of registration IDs sorts as the IDs do.
-                    for id in updated {
-                        if let Ok(at) = chunk.binary_search_by(|prepared| prepared.id.cmp(&id)) {
-                            used[chunk[at].index] = true;
-                        }
-                    }
-                }
-                let effects = by_id
-                    .into_iter()
-                    .filter(|prepared| used[prepared.index])
-                    .map(|prepared| prepared.effects);
-                Self::record_verdict_effects(&mut transaction, effects).await?;
+                Self::lock_sessions(&mut transaction, &rows::lock_order(&ids)).await?;
+                let used = Self::consume_in(&mut transaction, &self.key, answers).await?;
                 transaction.commit().await?;
                 Ok(used)
+            }
+
+            /// A store with one connection (an in-memory SQLite database) cannot read
+            /// while a transaction is open: it writes every part at the commit.
+            async fn consume_parts(
+                &self,
+                registration_ids: &[alloy::primitives::B256],
+                mut parts: tokio::sync::mpsc::Receiver<$crate::store::Consuming>,
+            ) -> $crate::Result<Option<Vec<bool>>> {
+                use $crate::store::Consuming;
+                let mut transaction = match self.pool.options().get_max_connections() < 2 {
+                    true => None,
+                    false => {
+                        let mut transaction = self.pool.begin().await?;
+                        let ids = rows::lock_order(registration_ids);
+                        Self::lock_sessions(&mut transaction, &ids).await?;
+                        Some(transaction)
+                    }
+                };
+                let (mut used, mut kept) = (Vec::new(), Vec::new());
+                loop {
+                    match (parts.recv().await, &mut transaction) {
+                        (Some(Consuming::Part(part)), Some(transaction)) => {
+                            let answers = rows::borrowed(&part);
+                            used.extend(Self::consume_in(transaction, &self.key, &answers).await?);
+                        }
+                        (Some(Consuming::Part(part)), None) => kept.extend(part),
+                        (Some(Consuming::Commit), _) => break,
+                        // The sender gave up: nothing is written.
+                        (None, _) => return Ok(None),
+                    }
+                }
+                match transaction {
+                    Some(transaction) => {
+                        transaction.commit().await?;
+                        Ok(Some(used))
+                    }
+                    None => self.consume_many(&rows::borrowed(&kept)).await.map(Some),
+                }
             }
 
             async fn decline(

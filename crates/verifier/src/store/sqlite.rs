@@ -134,7 +134,7 @@ impl SqliteStore {
     /// transaction at a time.
     async fn lock_sessions(
         _transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        _registration_ids: &[&str],
+        _registration_ids: &[String],
     ) -> Result<()> {
         Ok(())
     }

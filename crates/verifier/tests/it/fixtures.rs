@@ -50,6 +50,25 @@ impl Fixture<SqliteStore> {
     }
 }
 
+impl Fixture<SqliteStore> {
+    /// A devnet and a verifier over an in-memory SQLite database, which has one
+    /// connection.
+    pub(crate) async fn start_in_memory() -> Self {
+        let devnet = Devnet::start().await;
+        let database_url = "sqlite::memory:".to_owned();
+        let store = SqliteStore::connect(&database_url, database_key(&database_url))
+            .await
+            .unwrap();
+        let verifier = verifier_on(&devnet, store).await;
+        Self {
+            devnet,
+            verifier,
+            database_url,
+            _dir: None,
+        }
+    }
+}
+
 impl Fixture<AnyStore> {
     /// A devnet and a verifier over the PostgreSQL of `KYC_TEST_POSTGRES_URL`.
     pub(crate) async fn start_postgres() -> Self {

@@ -59,18 +59,21 @@ async fn race<S: Store + 'static>(fixture: Fixture<S>) {
 
 /// Sessions answered in each batch.
 const BATCH: usize = 40;
+/// Sessions answered in each large batch: more than a part of a pipelined batch, so
+/// that its repeated answers fall in different parts.
+const LARGE_BATCH: usize = 300;
 
 /// Two verifiers with connections of their own verify the same sessions in batches at
 /// once, each with its own signed answers, the second in reverse order; each batch also
 /// answers its first session twice. Exactly one answer per session is approved, and the
 /// store holds that verdict.
-async fn race_batches<S: Store + 'static>(fixture: Fixture<S>) {
+async fn race_batches<S: Store + 'static>(fixture: Fixture<S>, size: usize) {
     let commitment = commitment();
     fixture
         .attest(commitment.root(), evidence("document"))
         .await;
-    let mut sessions = Vec::with_capacity(BATCH);
-    for _ in 0..BATCH {
+    let mut sessions = Vec::with_capacity(size);
+    for _ in 0..size {
         sessions.push(fixture.session(&["given_name"]).await);
     }
     let batch = |reverse: bool| -> Vec<Vec<u8>> {
@@ -105,7 +108,7 @@ async fn race_batches<S: Store + 'static>(fixture: Fixture<S>) {
             .or_default()
             .push(verdict);
     }
-    assert_eq!(by_registration.len(), BATCH);
+    assert_eq!(by_registration.len(), size);
     for session in &sessions {
         let verdicts = &by_registration[&session.registration_id];
         let approved: Vec<&Verdict> = verdicts
@@ -131,13 +134,24 @@ async fn race_batches<S: Store + 'static>(fixture: Fixture<S>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_batches_on_sqlite_approve_exactly_one_per_session() {
-    race_batches(Fixture::start().await).await;
+    race_batches(Fixture::start().await, BATCH).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn concurrent_batches_on_postgres_approve_exactly_one_per_session() {
-    race_batches(Fixture::start_postgres().await).await;
+    race_batches(Fixture::start_postgres().await, BATCH).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_large_batches_on_sqlite_approve_exactly_one_per_session() {
+    race_batches(Fixture::start().await, LARGE_BATCH).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
+async fn concurrent_large_batches_on_postgres_approve_exactly_one_per_session() {
+    race_batches(Fixture::start_postgres().await, LARGE_BATCH).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -149,4 +163,39 @@ async fn concurrent_answers_on_sqlite_approve_exactly_one() {
 #[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn concurrent_answers_on_postgres_approve_exactly_one() {
     race(Fixture::start_postgres().await).await;
+}
+
+/// A large batch on a store with one connection, which cannot read while it writes:
+/// its parts are written at the commit, and the repeated answer, in another part, loses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_batch_on_an_in_memory_database_approves_one_per_session() {
+    let fixture = Fixture::start_in_memory().await;
+    let commitment = commitment();
+    fixture
+        .attest(commitment.root(), evidence("document"))
+        .await;
+    let mut sessions = Vec::with_capacity(LARGE_BATCH);
+    for _ in 0..LARGE_BATCH {
+        sessions.push(fixture.session(&["given_name"]).await);
+    }
+    let answers: Vec<Vec<u8>> = sessions
+        .iter()
+        .chain(&sessions[..1])
+        .map(|session| to_json(&fixture.submission(session, &commitment, &["given_name"])))
+        .collect();
+    let verdicts = fixture
+        .verifier
+        .verify_many(&answers, &Policy::default())
+        .await
+        .unwrap();
+    let (last, first) = (&verdicts[LARGE_BATCH], &verdicts[..LARGE_BATCH]);
+    assert!(
+        first.iter().all(|v| v.outcome == Outcome::Approved),
+        "{first:#?}"
+    );
+    assert_eq!(last.reasons, [Reason::RegistrationUsed]);
+    for (session, verdict) in sessions.iter().zip(first) {
+        let stored = fixture.record(session.registration_id).await.verdict;
+        assert_eq!(stored.as_ref(), Some(verdict));
+    }
 }
