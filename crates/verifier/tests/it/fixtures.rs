@@ -34,28 +34,18 @@ pub(crate) struct Fixture<S> {
 impl Fixture<SqliteStore> {
     /// A devnet and a verifier over a fresh SQLite file.
     pub(crate) async fn start() -> Self {
-        let devnet = Devnet::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let database_url = sqlite_url(&dir);
-        let store = SqliteStore::connect(&database_url, database_key(&database_url))
-            .await
-            .unwrap();
-        let verifier = verifier_on(&devnet, store).await;
-        Self {
-            devnet,
-            verifier,
-            database_url,
-            _dir: Some(dir),
-        }
+        Self::on_sqlite(sqlite_url(&dir), Some(dir)).await
     }
-}
 
-impl Fixture<SqliteStore> {
     /// A devnet and a verifier over an in-memory SQLite database, which has one
     /// connection.
     pub(crate) async fn start_in_memory() -> Self {
+        Self::on_sqlite("sqlite::memory:".to_owned(), None).await
+    }
+
+    async fn on_sqlite(database_url: String, dir: Option<TempDir>) -> Self {
         let devnet = Devnet::start().await;
-        let database_url = "sqlite::memory:".to_owned();
         let store = SqliteStore::connect(&database_url, database_key(&database_url))
             .await
             .unwrap();
@@ -64,7 +54,7 @@ impl Fixture<SqliteStore> {
             devnet,
             verifier,
             database_url,
-            _dir: None,
+            _dir: dir,
         }
     }
 }
