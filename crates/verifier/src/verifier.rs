@@ -182,9 +182,10 @@ impl<S: Store> Verifier<S> {
     /// as batching allows. Verdicts come in the order of the submissions. The sessions
     /// they use up are all used up in one transaction, or none when it fails.
     ///
-    /// A large batch is parsed on every core; its sessions and the chain are read while
-    /// its signatures are recovered (on every core) in parts of 256; each part is judged
-    /// as soon as it is recovered, and written while the next one is.
+    /// A large batch is parsed on every core, and the chain read for all of it in one
+    /// round trip while its signatures are recovered (on every core) in parts of 256,
+    /// each part's sessions read meanwhile. Each part is judged as soon as it is
+    /// recovered, and written while the next one is.
     pub async fn verify_many<T: AsRef<[u8]> + Sync>(
         &self,
         submissions: &[T],
@@ -199,13 +200,10 @@ impl<S: Store> Verifier<S> {
             return self.record(judged).await;
         }
         let mut parsed = on_every_core(submissions, |json| parse_submission(json.as_ref()));
-        let (ids, queries): (Vec<B256>, Vec<(B256, Query)>) = parsed
+        let (ids, queries): (Vec<B256>, Vec<Query>) = parsed
             .iter()
             .flatten()
-            .map(|submission| {
-                let id = submission.registration_id;
-                (id, (id, query(submission, None)))
-            })
+            .map(|submission| (submission.registration_id, query(submission, None)))
             .unzip();
         let mut parts = Vec::with_capacity(parsed.len().div_ceil(PART));
         while !parsed.is_empty() {
@@ -216,17 +214,33 @@ impl<S: Store> Verifier<S> {
         let (claims, claimed) = mpsc::channel(parts.len() + 1);
         let inspecting = async move {
             for part in parts {
-                if inspected.send(inspect_on_cores(part).await).await.is_err() {
+                let part_ids: Vec<B256> =
+                    part.iter().flatten().map(|s| s.registration_id).collect();
+                let (inspections, records) = futures_util::future::join(
+                    inspect_on_cores(part),
+                    self.store.sessions(&part_ids),
+                )
+                .await;
+                if inspected.send((inspections, records)).await.is_err() {
                     break;
                 }
             }
         };
         let count = ids.len();
         let judging = async move {
-            let mut read = self.read(queries, policy).await?;
+            let chain = self
+                .chain
+                .read(&queries, policy.confirmations, BlockId::latest());
+            let (block, mut answers) = chain.await?;
             let mut judged = Vec::with_capacity(count);
-            while let Some(part) = inspections.recv().await {
-                let read = read.take(part.iter().filter(|i| i.submission.is_some()).count());
+            while let Some((part, records)) = inspections.recv().await {
+                let records = records?;
+                let answers = answers.drain(..records.len().min(answers.len())).collect();
+                let read = Read {
+                    block,
+                    records,
+                    answers,
+                };
                 let part = self.judge_inspected(part, read, policy).await?;
                 let part_claims = part.iter().filter_map(Judged::claim);
                 let part_claims = part_claims.map(|(id, verdict)| (id, verdict.clone()));
@@ -412,18 +426,6 @@ struct Read {
     block: u64,
     records: Vec<Option<SessionRecord>>,
     answers: Vec<Answer>,
-}
-
-impl Read {
-    /// What was read for the first `count` submissions, taken out of this.
-    fn take(&mut self, count: usize) -> Self {
-        let count = count.min(self.records.len()).min(self.answers.len());
-        Self {
-            block: self.block,
-            records: self.records.drain(..count).collect(),
-            answers: self.answers.drain(..count).collect(),
-        }
-    }
 }
 
 /// What to ask the chain for a submission.
