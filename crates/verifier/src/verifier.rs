@@ -259,8 +259,12 @@ impl<S: Store> Verifier<S> {
         };
         let writing = self.store.consume_parts(&ids, claimed);
         let ((), judged, used) = futures_util::future::join3(inspecting, judging, writing).await;
-        let used = used?.ok_or(Error::WriterStopped)?;
-        Ok(settle(judged?, used))
+        match (used?, judged) {
+            (Some(used), Ok(judged)) => Ok(settle(judged, used)),
+            // Nothing was written: the judging failed, or the writer was left unfinished.
+            (_, Err(error)) => Err(error),
+            (None, Ok(_)) => Err(Error::WriterStopped),
+        }
     }
 
     /// The verdicts on inspected submissions given what was read for them, once the

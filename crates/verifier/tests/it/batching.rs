@@ -4,12 +4,12 @@
 use std::sync::{Arc, Mutex};
 
 use alloy::{
-    primitives::{B256, U256},
+    primitives::{address, B256, U256},
     sol_types::SolValue,
 };
 use axum::{body::Bytes, extract::State, http::StatusCode, routing::post, Router};
 use kyc_contracts::BatchReader;
-use kyc_verifier::{store::SqliteStore, Outcome, Policy, Reason, Verifier};
+use kyc_verifier::{store::SqliteStore, Outcome, Policy, Reason, Store, Verifier};
 use serde_json::Value;
 
 use crate::fixtures::{commitment, database_key, evidence, resign, sqlite_store, to_json, Fixture};
@@ -23,10 +23,12 @@ struct Seen {
 }
 
 /// A JSON-RPC endpoint in front of anvil that, as a hosted node may, refuses a JSON-RPC
-/// batch of more than `limit` requests, and records what it forwards.
+/// batch of more than `limit` requests, and records what it forwards; it fails every
+/// HTTP request once its budget (if one is set) is spent, as a node going down would.
 struct Node {
     url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
+    budget: Arc<Mutex<Option<usize>>>,
 }
 
 #[derive(Clone)]
@@ -34,21 +36,29 @@ struct Upstream {
     anvil: String,
     limit: usize,
     seen: Arc<Mutex<Vec<Seen>>>,
+    budget: Arc<Mutex<Option<usize>>>,
 }
 
 impl Node {
     async fn start(anvil: String, limit: usize) -> Self {
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let budget = Arc::new(Mutex::new(None));
         let upstream = Upstream {
             anvil,
             limit,
             seen: seen.clone(),
+            budget: budget.clone(),
         };
         let app = Router::new().route("/", post(forward)).with_state(upstream);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, seen }
+        Self { url, seen, budget }
+    }
+
+    /// Answers `requests` more HTTP requests, then fails every one (`None`: no limit).
+    fn answer_only(&self, requests: Option<usize>) {
+        *self.budget.lock().unwrap() = requests;
     }
 
     /// What the node has seen since it was last asked.
@@ -58,6 +68,12 @@ impl Node {
 }
 
 async fn forward(State(upstream): State<Upstream>, body: Bytes) -> (StatusCode, String) {
+    if let Some(left) = upstream.budget.lock().unwrap().as_mut() {
+        match left.checked_sub(1) {
+            Some(rest) => *left = rest,
+            None => return (StatusCode::BAD_GATEWAY, "down".to_owned()),
+        }
+    }
     let json: Value = serde_json::from_slice(&body).unwrap();
     let requests = match &json {
         Value::Array(batch) => batch.clone(),
@@ -214,4 +230,72 @@ async fn a_large_batch_is_split_to_the_creation_code_size_nodes_run() {
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert!(seen[0].reads.len() >= 3, "{seen:?}");
     assert_eq!(seen[0].reads.iter().sum::<usize>(), 401);
+}
+
+/// A large batch is written part by part in one transaction: when a later part cannot
+/// be judged (here the node goes down before a contract wallet's ERC-1271 answer), the
+/// parts already written are rolled back, and the same batch verifies once it is up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_batch_failing_in_a_later_part_uses_up_nothing() {
+    let fixture = Fixture::start().await;
+    let mut answers = answers(&fixture, 300).await;
+    let wallet = address!("0x0000000000000000000000000000000000001271");
+    let owner = &fixture.devnet.subject;
+    fixture
+        .devnet
+        .deploy_contract_wallet(wallet, owner.address())
+        .await;
+    let commitment = commitment();
+    let expires_at = fixture.devnet.chain_time().await + 86_400;
+    fixture
+        .attest_for(
+            owner,
+            wallet,
+            commitment.root(),
+            evidence("document"),
+            expires_at,
+        )
+        .await;
+    let session = fixture.session(&["given_name"]).await;
+    let mut submission = fixture.submission(&session, &commitment, &["given_name"]);
+    submission.subject = wallet;
+    resign(&mut submission, owner);
+    answers.push(to_json(&submission));
+
+    let node = Node::start(fixture.devnet.anvil.endpoint(), 100).await;
+    let verifier = verifier_through(&node, &fixture).await;
+    // The batch's one read passes; the wallet's question, in the second part, fails.
+    node.answer_only(Some(1));
+    let error = verifier
+        .verify_many(&answers, &Policy::default())
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "rpc_unavailable", "{error}");
+    let ids: Vec<B256> = answers
+        .iter()
+        .map(|json| serde_json::from_slice::<Value>(json).unwrap()["registration_id"].clone())
+        .map(|id| serde_json::from_value(id).unwrap())
+        .collect();
+    for id in &ids {
+        assert_eq!(fixture.record(*id).await.used_at, None);
+    }
+    assert_eq!(
+        fixture
+            .verifier
+            .store()
+            .customer(owner.address())
+            .await
+            .unwrap(),
+        None
+    );
+
+    node.answer_only(None);
+    let verdicts = verifier
+        .verify_many(&answers, &Policy::default())
+        .await
+        .unwrap();
+    assert!(verdicts.iter().all(|v| v.is_approved()), "{verdicts:#?}");
+    for id in &ids {
+        assert!(fixture.record(*id).await.used_at.is_some());
+    }
 }
