@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use alloy::{
-    primitives::{address, B256, U256},
+    primitives::{B256, U256},
     sol_types::SolValue,
 };
 use axum::{body::Bytes, extract::State, http::StatusCode, routing::post, Router};
@@ -239,23 +239,9 @@ async fn a_large_batch_is_split_to_the_creation_code_size_nodes_run() {
 async fn a_large_batch_failing_in_a_later_part_uses_up_nothing() {
     let fixture = Fixture::start().await;
     let mut answers = answers(&fixture, 300).await;
-    let wallet = address!("0x0000000000000000000000000000000000001271");
     let owner = &fixture.devnet.subject;
-    fixture
-        .devnet
-        .deploy_contract_wallet(wallet, owner.address())
-        .await;
     let commitment = commitment();
-    let expires_at = fixture.devnet.chain_time().await + 86_400;
-    fixture
-        .attest_for(
-            owner,
-            wallet,
-            commitment.root(),
-            evidence("document"),
-            expires_at,
-        )
-        .await;
+    let wallet = fixture.contract_wallet(&commitment).await;
     let session = fixture.session(&["given_name"]).await;
     let mut submission = fixture.submission(&session, &commitment, &["given_name"]);
     submission.subject = wallet;

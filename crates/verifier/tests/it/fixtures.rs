@@ -2,7 +2,7 @@
 //! submissions built and signed the way a wallet builds them.
 
 use alloy::{
-    primitives::{Address, Bytes, B256},
+    primitives::{address, Address, Bytes, B256},
     providers::Provider,
     signers::local::PrivateKeySigner,
 };
@@ -223,6 +223,26 @@ impl<S: Store> Fixture<S> {
             .await
             .unwrap()
             .unwrap()
+    }
+
+    /// An ERC-1271 wallet owned by the subject (#1), attested by the certifier (#2) with
+    /// `commitment`'s root and document evidence for a day.
+    pub(crate) async fn contract_wallet(&self, commitment: &Commitment) -> Address {
+        let wallet = address!("0x0000000000000000000000000000000000001271");
+        let owner = &self.devnet.subject;
+        self.devnet
+            .deploy_contract_wallet(wallet, owner.address())
+            .await;
+        let expires_at = self.devnet.chain_time().await + 86_400;
+        self.attest_for(
+            owner,
+            wallet,
+            commitment.root(),
+            evidence("document"),
+            expires_at,
+        )
+        .await;
+        wallet
     }
 
     /// Mines `blocks` empty blocks.

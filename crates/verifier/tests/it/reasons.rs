@@ -533,23 +533,9 @@ async fn confirmations_never_delay_a_revocation_or_a_removal() {
 #[tokio::test]
 async fn a_contract_subject_signs_through_erc1271() {
     let fixture = Fixture::start().await;
-    let wallet = address!("0x0000000000000000000000000000000000001271");
     let owner = &fixture.devnet.subject;
-    fixture
-        .devnet
-        .deploy_contract_wallet(wallet, owner.address())
-        .await;
     let commitment = commitment();
-    let expires_at = fixture.devnet.chain_time().await + 86_400;
-    fixture
-        .attest_for(
-            owner,
-            wallet,
-            commitment.root(),
-            evidence("document"),
-            expires_at,
-        )
-        .await;
+    let wallet = fixture.contract_wallet(&commitment).await;
 
     let session = fixture.session(&ALL_FIELDS).await;
     let mut submission = fixture.submission(&session, &commitment, &ALL_FIELDS);
