@@ -91,13 +91,15 @@ pub(super) struct PreparedAnswer {
     pub(super) effects: VerdictEffects,
 }
 
-/// Serialises the answers at `order` (their places in `answers`), in that order, on
-/// every core when there are many.
+/// Serialises the answers in registration ID order, on every core when there are many;
+/// of several answers to one registration, only the first.
 pub(super) fn prepare_answers(
     answers: &[(B256, &Verdict)],
-    order: &[usize],
     key: &SealingKey,
 ) -> Result<Vec<PreparedAnswer>> {
+    let mut order: Vec<usize> = (0..answers.len()).collect();
+    order.sort_by_key(|&index| answers[index].0);
+    order.dedup_by_key(|index| answers[*index].0);
     let prepare = |&index: &usize| {
         let (id, verdict) = answers[index];
         Ok(PreparedAnswer {
@@ -109,7 +111,7 @@ pub(super) fn prepare_answers(
     };
     match order.len() < PARALLEL_FROM {
         true => order.iter().map(prepare).collect(),
-        false => on_every_core(order, prepare).into_iter().collect(),
+        false => on_every_core(&order, prepare).into_iter().collect(),
     }
 }
 
@@ -364,20 +366,17 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            /// Uses up the sessions `answers` win in `transaction`, which locked them (see
-            /// [`Store::consume_many`](crate::Store::consume_many)): a statement per
+            /// Uses up in `transaction`, which locked them (see
+            /// [`Store::consume_many`](crate::Store::consume_many)), the sessions that
+            /// `count` answers, prepared by [`rows::prepare_answers`], win: a statement per
             /// [`ANSWERS_PER_QUERY`](rows::ANSWERS_PER_QUERY), in registration ID order, then
-            /// the winners' events and customers. The rows are serialised first, on every core.
+            /// the winners' events and customers.
             async fn consume_in(
                 transaction: &mut sqlx::Transaction<'static, $db>,
-                key: &kyc_seal::SealingKey,
-                answers: &[(alloy::primitives::B256, &$crate::Verdict)],
+                by_id: Vec<rows::PreparedAnswer>,
+                count: usize,
             ) -> $crate::Result<Vec<bool>> {
-                let mut order: Vec<usize> = (0..answers.len()).collect();
-                order.sort_by_key(|&index| answers[index].0);
-                order.dedup_by_key(|index| answers[*index].0);
-                let by_id = rows::prepare_answers(answers, &order, key)?;
-                let mut used = vec![false; answers.len()];
+                let mut used = vec![false; count];
                 for chunk in by_id.chunks(rows::ANSWERS_PER_QUERY) {
                     let mut update = sqlx::QueryBuilder::<$db>::new(rows::CONSUME_START);
                     update.push_values(chunk, |mut row, prepared| {
@@ -505,10 +504,11 @@ macro_rules! impl_store {
                 &self,
                 answers: &[(alloy::primitives::B256, &$crate::Verdict)],
             ) -> $crate::Result<Vec<bool>> {
+                let by_id = rows::prepare_answers(answers, &self.key)?;
                 let ids: Vec<alloy::primitives::B256> = answers.iter().map(|(id, _)| *id).collect();
                 let mut transaction = self.pool.begin().await?;
                 Self::lock_sessions(&mut transaction, &rows::lock_order(&ids)).await?;
-                let used = Self::consume_in(&mut transaction, &self.key, answers).await?;
+                let used = Self::consume_in(&mut transaction, by_id, answers.len()).await?;
                 transaction.commit().await?;
                 Ok(used)
             }
@@ -534,8 +534,8 @@ macro_rules! impl_store {
                 loop {
                     match (parts.recv().await, &mut transaction) {
                         (Some(Consuming::Part(part)), Some(transaction)) => {
-                            let answers = rows::borrowed(&part);
-                            used.extend(Self::consume_in(transaction, &self.key, &answers).await?);
+                            let by_id = rows::prepare_answers(&rows::borrowed(&part), &self.key)?;
+                            used.extend(Self::consume_in(transaction, by_id, part.len()).await?);
                         }
                         (Some(Consuming::Part(part)), None) => kept.extend(part),
                         (Some(Consuming::Commit), _) => break,
