@@ -64,7 +64,7 @@ impl Fixture<AnyStore> {
     pub(crate) async fn start_postgres() -> Self {
         let url = postgres_url();
         let devnet = Devnet::start().await;
-        let store = AnyStore::connect(&url, database_key(&url)).await.unwrap();
+        let store = store_at(&url).await;
         let verifier = verifier_on(&devnet, store).await;
         Self {
             devnet,
@@ -85,6 +85,11 @@ pub(crate) async fn sqlite_store() -> (SqliteStore, TempDir) {
             .unwrap(),
         dir,
     )
+}
+
+/// The store at `url` (SQLite or PostgreSQL), its claims sealed under its test key.
+pub(crate) async fn store_at(url: &str) -> AnyStore {
+    AnyStore::connect(url, database_key(url)).await.unwrap()
 }
 
 /// The key of the database at `url` (see [`test_database_key_file`]).
@@ -209,10 +214,7 @@ impl<S: Store> Fixture<S> {
     /// Another verifier over the same chain and database, with connections of its own,
     /// as a second process of the service would have.
     pub(crate) async fn second_verifier(&self) -> Verifier<AnyStore> {
-        let store = AnyStore::connect(&self.database_url, database_key(&self.database_url))
-            .await
-            .unwrap();
-        verifier_on(&self.devnet, store).await
+        verifier_on(&self.devnet, store_at(&self.database_url).await).await
     }
 
     /// The stored record of the session `registration_id`.

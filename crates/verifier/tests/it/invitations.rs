@@ -8,12 +8,12 @@ use alloy::primitives::{address, Address};
 use kyc_core::claims::Claim;
 use kyc_verifier::{
     invitations::{self, BatchId, InvitationFilter, InvitationList, InvitationStatus, Rows},
-    AnyStore, Outcome, Reason, Session, SessionRequest, Store, Verdict,
+    Outcome, Reason, Session, SessionRequest, Store, Verdict,
 };
 
 use kyc_test_utils::unix_now;
 
-use crate::fixtures::{database_key, fields, postgres_url, sqlite_store, Fixture, SERVICE};
+use crate::fixtures::{fields, postgres_url, sqlite_store, store_at, Fixture, SERVICE};
 
 const REGISTRY: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
 
@@ -215,7 +215,7 @@ async fn invitations_on_sqlite() {
 #[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn invitations_on_postgres() {
     let url = postgres_url();
-    suite(AnyStore::connect(&url, database_key(&url)).await.unwrap()).await;
+    suite(store_at(&url).await).await;
 }
 
 #[tokio::test]

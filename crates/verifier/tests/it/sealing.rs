@@ -10,7 +10,7 @@ use kyc_verifier::{
     store::SealingKey, AnyStore, Error, Outcome, Session, SessionRequest, Store, Verdict,
 };
 
-use crate::fixtures::{database_key, fields, SERVICE};
+use crate::fixtures::{fields, store_at, SERVICE};
 
 /// Claim values no other test stores, so that finding one means finding this test's.
 fn claims(marker: &str) -> Vec<Claim> {
@@ -76,10 +76,7 @@ fn assert_no_value(bytes: &[u8], claims: &[Claim], place: &str) {
 
 async fn sqlite_store(dir: &Path) -> (AnyStore, String) {
     let url = format!("sqlite://{}", dir.join("service.db").display());
-    (
-        AnyStore::connect(&url, database_key(&url)).await.unwrap(),
-        url,
-    )
+    (store_at(&url).await, url)
 }
 
 async fn raw_claims(url: &str, registration_id: B256) -> Option<String> {
@@ -198,7 +195,7 @@ async fn on_postgres_neither_a_dump_nor_a_dead_row_version_holds_a_claim_value()
     use sqlx::{Connection, PgConnection};
 
     let url = crate::fixtures::postgres_url();
-    let store = AnyStore::connect(&url, database_key(&url)).await.unwrap();
+    let store = store_at(&url).await;
     let marker = unix_now().to_string();
     let claims = claims(&marker);
     let session = approve(&store, &claims).await;

@@ -11,7 +11,7 @@ use kyc_verifier::{
 
 use kyc_test_utils::unix_now;
 
-use crate::fixtures::{database_key, fields, postgres_url, sqlite_store, SERVICE};
+use crate::fixtures::{database_key, fields, postgres_url, sqlite_store, store_at, SERVICE};
 
 fn session() -> Session {
     let request = SessionRequest::new(SERVICE, fields(&["family_name", "given_name"]));
@@ -286,7 +286,7 @@ async fn declines_and_expiries_on_sqlite() {
 #[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn declines_and_expiries_on_postgres() {
     let url = postgres_url();
-    let store = AnyStore::connect(&url, database_key(&url)).await.unwrap();
+    let store = store_at(&url).await;
     declines(store.clone()).await;
     expiries(store).await;
 }
@@ -301,7 +301,7 @@ async fn the_suite_on_sqlite_in_memory() {
 #[ignore = "needs PostgreSQL at KYC_TEST_POSTGRES_URL; scripts/test runs it"]
 async fn the_suite_on_postgres() {
     let url = postgres_url();
-    suite(AnyStore::connect(&url, database_key(&url)).await.unwrap()).await;
+    suite(store_at(&url).await).await;
 }
 
 #[tokio::test]
@@ -309,13 +309,8 @@ async fn a_sqlite_file_is_created_and_reopened_with_its_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("service.db").display());
     let open = session();
-    AnyStore::connect(&url, database_key(&url))
-        .await
-        .unwrap()
-        .insert_session(&open)
-        .await
-        .unwrap();
-    let reopened = AnyStore::connect(&url, database_key(&url)).await.unwrap();
+    store_at(&url).await.insert_session(&open).await.unwrap();
+    let reopened = store_at(&url).await;
     assert_eq!(
         reopened
             .session(open.registration_id)
@@ -343,7 +338,7 @@ async fn unsupported_database_urls_are_refused_without_their_password() {
 async fn a_corrupt_row_is_an_error_that_names_the_column_not_its_content() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("service.db").display());
-    let store = AnyStore::connect(&url, database_key(&url)).await.unwrap();
+    let store = store_at(&url).await;
     let open = session();
     store.insert_session(&open).await.unwrap();
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
