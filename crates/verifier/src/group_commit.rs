@@ -53,11 +53,6 @@ impl<S: Store + Clone + Send + Sync + 'static> GroupCommit<S> {
         }
     }
 
-    /// The verifier the answers are judged by.
-    pub fn verifier(&self) -> &Verifier<S> {
-        &self.verifier
-    }
-
     /// Takes `body`, sent to the session `registration_id`: a decline is recorded (see
     /// [`Verifier::decline`]); anything else is judged as a submission under `policy`
     /// and its verdict recorded with whatever else arrived meanwhile, once committed

@@ -262,7 +262,7 @@ impl VerifyArgs {
             Some(path) => Policy::load(path)?,
             None => Policy::default(),
         };
-        let paths = self.submissions.clone(); // Read while the store and chain connect:
+        let paths = self.submissions.clone(); // read while the store and the chain connect
         let reading = tokio::task::spawn_blocking(move || {
             let read = |path: &PathBuf| {
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))

@@ -36,12 +36,12 @@ async fn answers_arriving_together<S: Store + Clone + Send + Sync + 'static>(fix
             answers.push((session.registration_id, to_json(&submission)));
         }
     }
-    let desk = GroupCommit::new(fixture.verifier.clone());
+    let group = GroupCommit::new(fixture.verifier.clone());
     let policy = Policy::default();
     let taken = join_all(answers.iter().map(|(id, body)| {
-        let desk = desk.clone();
+        let group = group.clone();
         let policy = &policy;
-        async move { desk.answer(*id, body, policy).await.unwrap() }
+        async move { group.answer(*id, body, policy).await.unwrap() }
     }))
     .await;
     let verdicts: Vec<Verdict> = taken.into_iter().map(judged).collect();
@@ -82,11 +82,11 @@ async fn a_decline_a_misdirected_submission_and_garbage_are_told_apart() {
         fixture.session(&["given_name"]).await,
         fixture.session(&["given_name"]).await,
     );
-    let desk = GroupCommit::new(fixture.verifier.clone());
+    let group = GroupCommit::new(fixture.verifier.clone());
     let policy = Policy::default();
     let answer = |id: B256, body: Vec<u8>| {
-        let (desk, policy) = (desk.clone(), policy.clone());
-        async move { desk.answer(id, &body, &policy).await.unwrap() }
+        let (group, policy) = (group.clone(), policy.clone());
+        async move { group.answer(id, &body, &policy).await.unwrap() }
     };
 
     // The first session's answer sent to the second: nothing judged, both stay open.
