@@ -8,7 +8,8 @@
 //!   per second, p50 and p99 latency, all approved.
 //!
 //! On SQLite, and also on PostgreSQL when `KYC_TEST_POSTGRES_URL` is set.
-//! `cargo bench -p kyc-cli --bench service`; `KYC_BENCH_WRAP="strace -f -c -e
+//! `cargo bench -p kyc-cli --bench service [-- verify|serve]` runs both, or the one
+//! named; `KYC_BENCH_WRAP="strace -f -c -e
 //! trace=fsync,fdatasync -o FILE"` runs each `kyc service verify` under that command.
 #![allow(missing_docs, clippy::unwrap_used)] // A benchmark: a failure is a broken environment.
 
@@ -25,7 +26,7 @@ use kyc_verifier::{store::database_key, AnyStore, SessionRequest, Verifier};
 
 /// Submissions per `kyc service verify` call, and per load test.
 const SUBMISSIONS: usize = 2_000;
-/// Timed calls of each size; the median counts.
+/// Timed calls of each size, unless `KYC_BENCH_ROUNDS` says otherwise; the median counts.
 const ROUNDS: usize = 3;
 /// Wallets posting at once in the load test.
 const WALLETS: usize = 100;
@@ -36,6 +37,9 @@ const FIELDS: [&str; 2] = ["birthdate", "given_name"];
 
 #[tokio::main]
 async fn main() {
+    // Cargo passes `--bench`; a word that is no flag names the one benchmark to run.
+    let only = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let runs = |name: &str| only.as_deref().is_none_or(|only| only == name);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let devnet = Devnet::start().await;
     let people = devnet.attest_people(SUBMISSIONS).await;
@@ -64,8 +68,12 @@ async fn main() {
             .await
             .unwrap(),
         };
-        bench.verify(name).await;
-        bench.serve(name).await;
+        if runs("verify") {
+            bench.verify(name).await;
+        }
+        if runs("serve") {
+            bench.serve(name).await;
+        }
     }
 }
 
@@ -146,7 +154,10 @@ impl Bench<'_> {
     async fn verify(&self, database: &str) {
         let mut one = Vec::new();
         let mut many = Vec::new();
-        for _ in 0..ROUNDS {
+        let rounds = std::env::var("KYC_BENCH_ROUNDS")
+            .ok()
+            .and_then(|n| n.parse().ok());
+        for _ in 0..rounds.unwrap_or(ROUNDS) {
             one.push(self.time_verify(1).await);
             many.push(self.time_verify(SUBMISSIONS).await);
         }

@@ -69,6 +69,21 @@ pub(crate) struct Query {
     pub(crate) contract_signature: Option<(B256, Bytes)>,
 }
 
+impl Query {
+    /// What to read for `submission`, with the digest and signature to put to the
+    /// subject's `isValidSignature` if any.
+    pub(crate) fn of(
+        submission: &kyc_core::files::Submission,
+        contract_signature: Option<(B256, Bytes)>,
+    ) -> Self {
+        Self {
+            subject: submission.subject,
+            certifier: submission.certifier,
+            contract_signature,
+        }
+    }
+}
+
 /// What the chain said for one [`Query`].
 pub(crate) struct Answer {
     /// The attestation, unless the registry has none for the pair.

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod batch;
 mod chain;
 mod clock;
 pub mod consent;
@@ -21,6 +22,7 @@ mod verdict;
 mod verifier;
 pub mod watcher;
 
+pub use batch::Batch;
 pub use chain::DEFAULT_BATCH_LIMIT;
 pub use consent::{Withdrawal, WithdrawalRefusal};
 pub use decline::{DeclineRefusal, Declining};

@@ -117,6 +117,11 @@ impl Policy {
         })
     }
 
+    /// [`load`](Self::load) of the policy file, if any; the default policy without one.
+    pub fn load_or_default(path: Option<&Path>) -> Result<Self> {
+        path.map_or_else(|| Ok(Self::default()), Self::load)
+    }
+
     /// Whether the policy accepts `certifier` (a current certifier of the registry).
     pub fn trusts(&self, certifier: Address) -> bool {
         self.trusted_certifiers.is_empty() || self.trusted_certifiers.contains(&certifier)

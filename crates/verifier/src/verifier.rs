@@ -13,21 +13,18 @@ use kyc_core::{
 use tokio::sync::mpsc;
 
 use crate::{
+    batch::{Batch, Contents, PART},
     chain::{Answer, Chain, Query},
     clock::unix_now,
     consent::{self, Withdrawal},
     customers::CustomerReport,
     decline::{self, Declining},
-    inspect::{inspect, inspect_submission, parse_submission, Inspection, SignatureCheck},
-    parallel::{cores, on_every_core, PARALLEL_FROM},
+    inspect::{inspect_submission, Inspection, SignatureCheck},
     session::SessionReport,
     store::Consuming,
     watcher::{WatchOptions, Watcher},
     Error, Outcome, Policy, Reason, Result, Session, SessionRecord, SessionRequest, Store, Verdict,
 };
-
-/// Submissions judged together in a large batch (see [`Verifier::verify_many`]).
-const PART: usize = 256;
 
 /// Verifies submissions against one registry on one chain, with sessions kept in a [`Store`].
 ///
@@ -178,70 +175,51 @@ impl<S: Store> Verifier<S> {
             .ok_or_else(|| Error::Rpc("no verdict for the submission".to_owned()))
     }
 
-    /// Verifies many submissions together, reading the chain in as few round trips
-    /// as batching allows. Verdicts come in the order of the submissions. The sessions
-    /// they use up are all used up in one transaction, or none when it fails.
-    ///
-    /// A large batch is parsed on every core, and the chain read for all of it in one
-    /// round trip while its signatures are recovered (on every core) in parts of 256,
-    /// each part's sessions read meanwhile. Each part is judged as soon as it is
-    /// recovered, and written while the next one is.
+    /// Verifies many submissions together: [`verify_batch`](Self::verify_batch) of a
+    /// [`Batch`] of them.
     pub async fn verify_many<T: AsRef<[u8]> + Sync>(
         &self,
         submissions: &[T],
         policy: &Policy,
     ) -> Result<Vec<Verdict>> {
-        if submissions.len() < PARALLEL_FROM {
-            let inspections = submissions
-                .iter()
-                .map(|json| inspect(json.as_ref()))
-                .collect();
-            let judged = self.judge_many(inspections, policy).await?;
-            return self.record(judged).await;
-        }
-        let mut parsed = on_every_core(submissions, |json| parse_submission(json.as_ref()));
-        let (ids, queries): (Vec<B256>, Vec<Query>) = parsed
-            .iter()
-            .flatten()
-            .map(|submission| (submission.registration_id, query(submission, None)))
-            .unzip();
-        let mut parts = Vec::with_capacity(parsed.len().div_ceil(PART));
-        while !parsed.is_empty() {
-            let rest = parsed.split_off(PART.min(parsed.len()));
-            parts.push(std::mem::replace(&mut parsed, rest));
-        }
-        let (inspected, mut inspections) = mpsc::channel(parts.len());
-        let (claims, claimed) = mpsc::channel(parts.len() + 1);
-        let inspecting = async move {
-            for part in parts {
-                let part_ids: Vec<B256> =
-                    part.iter().flatten().map(|s| s.registration_id).collect();
-                let (inspections, records) = futures_util::future::join(
-                    inspect_on_cores(part),
-                    self.store.sessions(&part_ids),
-                )
-                .await;
-                if inspected.send((inspections, records)).await.is_err() {
-                    break;
-                }
+        self.verify_batch(Batch::new(submissions), policy).await
+    }
+
+    /// Verifies a batch of submissions together, reading the chain in as few round trips
+    /// as batching allows. Verdicts come in the order of the submissions. The sessions
+    /// they use up are all used up in one transaction, or none when it fails.
+    ///
+    /// For a large batch, the chain and the sessions are read for all of it in one
+    /// round trip each while its signatures are still being recovered. Each part of 256
+    /// is judged as soon as it is inspected and the reads are in, and written while the
+    /// next one is inspected.
+    pub async fn verify_batch(&self, batch: Batch, policy: &Policy) -> Result<Vec<Verdict>> {
+        let (queries, mut inspections) = match batch.into_contents() {
+            Contents::Inspected(inspections) => {
+                let judged = self.judge_many(inspections, policy).await?;
+                return self.record(judged).await;
             }
+            Contents::Inspecting(queries, inspections) => (queries, inspections),
         };
-        let count = ids.len();
+        let ids: Vec<B256> = queries.iter().map(|(id, _)| *id).collect();
+        let (claims, claimed) = mpsc::channel(ids.len().div_ceil(PART) + 1);
         let judging = async move {
-            let chain = self
-                .chain
-                .read(&queries, policy.confirmations, BlockId::latest());
-            let (block, mut answers) = chain.await?;
-            let mut judged = Vec::with_capacity(count);
-            while let Some((part, records)) = inspections.recv().await {
-                let records = records?;
-                let answers = answers.drain(..records.len().min(answers.len())).collect();
-                let read = Read {
-                    block,
-                    records,
-                    answers,
+            let mut read = self.read(queries, policy).await?;
+            let mut judged = Vec::with_capacity(read.records.len());
+            while let Some(part) = inspections.next_part().await {
+                let parsed = part
+                    .iter()
+                    .filter(|inspection| inspection.submission.is_some());
+                let parsed = parsed.count().min(read.records.len());
+                let part_read = Read {
+                    block: read.block,
+                    records: read.records.drain(..parsed).collect(),
+                    answers: read
+                        .answers
+                        .drain(..parsed.min(read.answers.len()))
+                        .collect(),
                 };
-                let part = self.judge_inspected(part, read, policy).await?;
+                let part = self.judge_inspected(part, part_read, policy).await?;
                 let part_claims = part.iter().filter_map(Judged::claim);
                 let part_claims = part_claims.map(|(id, verdict)| (id, verdict.clone()));
                 // A closed queue means the write failed: its error is the answer.
@@ -258,7 +236,7 @@ impl<S: Store> Verifier<S> {
             Ok::<_, Error>(judged)
         };
         let writing = self.store.consume_parts(&ids, claimed);
-        let ((), judged, used) = futures_util::future::join3(inspecting, judging, writing).await;
+        let (judged, used) = futures_util::future::join(judging, writing).await;
         match (used?, judged) {
             (Some(used), Ok(judged)) => Ok(settle(judged, used)),
             // Nothing was written: the judging failed, or the writer was left unfinished.
@@ -328,7 +306,7 @@ impl<S: Store> Verifier<S> {
                 };
                 Some((
                     submission.registration_id,
-                    query(submission, contract_signature),
+                    Query::of(submission, contract_signature),
                 ))
             })
             .collect();
@@ -430,50 +408,6 @@ struct Read {
     block: u64,
     records: Vec<Option<SessionRecord>>,
     answers: Vec<Answer>,
-}
-
-/// What to ask the chain for a submission.
-fn query(submission: &Submission, contract_signature: Option<(B256, Bytes)>) -> Query {
-    Query {
-        subject: submission.subject,
-        certifier: submission.certifier,
-        contract_signature,
-    }
-}
-
-/// [`inspect_submission`] of every parsed submission, in order, on every core, on
-/// threads that may block, so that the caller's reads go on meanwhile.
-async fn inspect_on_cores(parsed: Vec<Option<Submission>>) -> Vec<Inspection> {
-    let per_core = parsed.len().div_ceil(cores()).max(1);
-    let mut parts = Vec::new();
-    let mut rest = parsed;
-    while !rest.is_empty() {
-        let tail = rest.split_off(per_core.min(rest.len()));
-        parts.push(rest);
-        rest = tail;
-    }
-    let tasks: Vec<_> = parts
-        .into_iter()
-        .map(|part| {
-            tokio::task::spawn_blocking(move || {
-                part.into_iter()
-                    .map(|parsed| parsed.map_or_else(Inspection::malformed, inspect_submission))
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let mut inspections = Vec::new();
-    for task in tasks {
-        match task.await {
-            Ok(part) => inspections.extend(part),
-            Err(error) => std::panic::resume_unwind(
-                error
-                    .try_into_panic()
-                    .unwrap_or_else(|error| Box::new(error.to_string())),
-            ),
-        }
-    }
-    inspections
 }
 
 /// The verdict on bytes that are not a submission.

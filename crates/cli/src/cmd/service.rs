@@ -3,12 +3,12 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use clap::Subcommand;
 use kyc_verifier::{
     describe_refused,
     qr::{self, QrFormat, SessionCode},
-    AnyStore, Policy, SessionRequest, Verifier, DEFAULT_BATCH_LIMIT,
+    AnyStore, Batch, Policy, SessionRequest, Verifier, DEFAULT_BATCH_LIMIT,
 };
 
 use crate::{opts::RegistryArgs, output::print_json};
@@ -258,29 +258,23 @@ struct VerifyArgs {
 
 impl VerifyArgs {
     async fn run(self) -> anyhow::Result<()> {
-        let policy = match &self.policy {
-            Some(path) => Policy::load(path)?,
-            None => Policy::default(),
-        };
-        let paths = self.submissions.clone(); // read while the store and the chain connect
+        let policy = Policy::load_or_default(self.policy.as_deref())?;
+        let paths = self.submissions.clone(); // read and inspected while connecting
         let reading = tokio::task::spawn_blocking(move || {
             let read = |path: &PathBuf| {
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
             };
-            paths.iter().map(read).collect::<anyhow::Result<Vec<_>>>()
+            let submissions = paths.iter().map(read).collect::<anyhow::Result<Vec<_>>>()?;
+            anyhow::Ok(Batch::new(&submissions))
         });
         let verifier = self.batch.apply(self.verifier.connect().await?);
-        let submissions = reading.await??;
-        let verdicts = verifier.verify_many(&submissions, &policy).await?;
+        let verdicts = verifier.verify_batch(reading.await??, &policy).await?;
         let output = match verdicts.as_slice() {
             [verdict] => serde_json::to_string_pretty(verdict)?,
             verdicts => serde_json::to_string_pretty(verdicts)?,
         };
         println!("{output}");
         let paths: Vec<_> = self.submissions.iter().map(|path| path.display()).collect();
-        match describe_refused(&paths, &verdicts) {
-            Some(refused) => bail!(refused),
-            None => Ok(()),
-        }
+        describe_refused(&paths, &verdicts).map_or(Ok(()), |refused| Err(anyhow!(refused)))
     }
 }

@@ -115,6 +115,30 @@ pub(super) fn prepare_answers(
     }
 }
 
+/// A part of [`Store::consume_parts`](crate::Store::consume_parts) being serialised
+/// (see [`prepare_answers`]) on threads of its own, with its length.
+pub(super) fn prepare_apart(
+    part: Vec<(B256, Verdict)>,
+    key: SealingKey,
+) -> tokio::task::JoinHandle<Result<(Vec<PreparedAnswer>, usize)>> {
+    tokio::task::spawn_blocking(move || {
+        prepare_answers(&borrowed(&part), &key).map(|prepared| (prepared, part.len()))
+    })
+}
+
+/// What [`prepare_apart`] made, once made.
+pub(super) async fn prepared(
+    preparing: tokio::task::JoinHandle<Result<(Vec<PreparedAnswer>, usize)>>,
+) -> Result<(Vec<PreparedAnswer>, usize)> {
+    preparing.await.unwrap_or_else(|error| {
+        std::panic::resume_unwind(
+            error
+                .try_into_panic()
+                .unwrap_or_else(|error| Box::new(error.to_string())),
+        )
+    })
+}
+
 /// The registration IDs, as the `sessions` table holds them, sorted and without
 /// repeats: the order in which a transaction locks their sessions.
 pub(super) fn lock_order(registration_ids: &[B256]) -> Vec<String> {
@@ -513,43 +537,60 @@ macro_rules! impl_store {
                 Ok(used)
             }
 
-            /// A store with one connection (an in-memory SQLite database) cannot read
-            /// while a transaction is open: it writes every part at the commit.
+            /// Each part received is serialised at once, on threads of its own, while
+            /// those before it are written. A store with one connection (an in-memory
+            /// SQLite database) cannot read while a transaction is open: it writes every
+            /// part at the commit.
             async fn consume_parts(
                 &self,
                 registration_ids: &[alloy::primitives::B256],
                 mut parts: tokio::sync::mpsc::Receiver<$crate::store::Consuming>,
             ) -> $crate::Result<Option<Vec<bool>>> {
                 use $crate::store::Consuming;
-                let mut transaction = match self.pool.options().get_max_connections() < 2 {
-                    true => None,
-                    false => {
-                        let mut transaction = self.pool.begin().await?;
-                        let ids = rows::lock_order(registration_ids);
-                        Self::lock_sessions(&mut transaction, &ids).await?;
-                        Some(transaction)
-                    }
-                };
-                let (mut used, mut kept) = (Vec::new(), Vec::new());
-                loop {
-                    match (parts.recv().await, &mut transaction) {
-                        (Some(Consuming::Part(part)), Some(transaction)) => {
-                            let by_id = rows::prepare_answers(&rows::borrowed(&part), &self.key)?;
-                            used.extend(Self::consume_in(transaction, by_id, part.len()).await?);
+                if self.pool.options().get_max_connections() < 2 {
+                    let mut kept = Vec::new();
+                    loop {
+                        match parts.recv().await {
+                            Some(Consuming::Part(part)) => kept.extend(part),
+                            Some(Consuming::Commit) => break,
+                            // The sender gave up: nothing is written.
+                            None => return Ok(None),
                         }
-                        (Some(Consuming::Part(part)), None) => kept.extend(part),
-                        (Some(Consuming::Commit), _) => break,
-                        // The sender gave up: nothing is written.
-                        (None, _) => return Ok(None),
                     }
+                    return self.consume_many(&rows::borrowed(&kept)).await.map(Some);
                 }
-                match transaction {
-                    Some(transaction) => {
-                        transaction.commit().await?;
-                        Ok(Some(used))
+                let mut transaction = self.pool.begin().await?;
+                Self::lock_sessions(&mut transaction, &rows::lock_order(registration_ids)).await?;
+                let (mut used, mut preparing) = (Vec::new(), std::collections::VecDeque::new());
+                let mut committing = false;
+                loop {
+                    // Takes every part sent so far; waits for one when none is left to write.
+                    while !committing {
+                        let message = match preparing.is_empty() {
+                            true => parts.recv().await,
+                            false => match parts.try_recv() {
+                                Ok(message) => Some(message),
+                                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => None,
+                            },
+                        };
+                        match message {
+                            Some(Consuming::Part(part)) => {
+                                preparing.push_back(rows::prepare_apart(part, self.key.clone()))
+                            }
+                            Some(Consuming::Commit) => committing = true,
+                            // The sender gave up: nothing is written.
+                            None => return Ok(None),
+                        }
                     }
-                    None => self.consume_many(&rows::borrowed(&kept)).await.map(Some),
+                    let Some(next) = preparing.pop_front() else {
+                        break;
+                    };
+                    let (by_id, count) = rows::prepared(next).await?;
+                    used.extend(Self::consume_in(&mut transaction, by_id, count).await?);
                 }
+                transaction.commit().await?;
+                Ok(Some(used))
             }
 
             async fn decline(

@@ -9,7 +9,7 @@ use alloy::{
 };
 use axum::{body::Bytes, extract::State, http::StatusCode, routing::post, Router};
 use kyc_contracts::BatchReader;
-use kyc_verifier::{store::SqliteStore, Outcome, Policy, Reason, Store, Verifier};
+use kyc_verifier::{store::SqliteStore, Batch, Outcome, Policy, Reason, Store, Verifier};
 use serde_json::Value;
 
 use crate::fixtures::{commitment, database_key, evidence, resign, sqlite_store, to_json, Fixture};
@@ -284,4 +284,40 @@ async fn a_large_batch_failing_in_a_later_part_uses_up_nothing() {
     for id in &ids {
         assert!(fixture.record(*id).await.used_at.is_some());
     }
+}
+
+/// A large batch made before the verifier connects is inspected meanwhile; its verdicts
+/// come in its order, bytes that are no submission and a repeated answer included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_made_before_connecting_keeps_its_order() {
+    let fixture = Fixture::start().await;
+    let answers = answers(&fixture, 100).await;
+    let mut submissions: Vec<Vec<u8>> = answers.clone();
+    for at in [0, 50, 101] {
+        submissions.insert(at, b"not a submission".to_vec());
+    }
+    submissions.push(answers[10].clone());
+    let batch = Batch::new(&submissions);
+    assert_eq!(batch.len(), 104);
+    let node = Node::start(fixture.devnet.anvil.endpoint(), 100).await;
+    let verifier = verifier_through(&node, &fixture).await;
+    let verdicts = verifier
+        .verify_batch(batch, &Policy::default())
+        .await
+        .unwrap();
+    assert_eq!(verdicts.len(), submissions.len());
+    let mut answered = answers.iter();
+    for (at, verdict) in verdicts[..103].iter().enumerate() {
+        if [0, 50, 101].contains(&at) {
+            assert_eq!(verdict.reasons, [Reason::Malformed], "at {at}");
+            continue;
+        }
+        let answer: Value = serde_json::from_slice(answered.next().unwrap()).unwrap();
+        let id: B256 = answer["registration_id"].as_str().unwrap().parse().unwrap();
+        assert_eq!(verdict.registration_id, Some(id), "at {at}");
+        assert!(verdict.is_approved(), "at {at}: {:?}", verdict.reasons);
+    }
+    // The repeat of the answer at 11 finds its session used.
+    assert_eq!(verdicts[11].registration_id, verdicts[103].registration_id);
+    assert_eq!(verdicts[103].reasons, [Reason::RegistrationUsed]);
 }

@@ -1,0 +1,207 @@
+//! Submissions verified together, inspected on every core from the moment they are given.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    thread::JoinHandle,
+};
+
+use alloy::primitives::B256;
+use kyc_core::files::Submission;
+use thread_priority::ThreadPriority;
+use tokio::sync::mpsc;
+
+use crate::{
+    chain::Query,
+    inspect::{inspect, inspect_submission, parse_submission, Inspection},
+    parallel::{cores, on_every_core, PARALLEL_FROM},
+};
+
+/// Submissions of a large batch judged, and written, together.
+pub(crate) const PART: usize = 256;
+/// Submissions an inspecting thread takes at a time.
+const CHUNK: usize = 32;
+
+/// Submissions to give [`Verifier::verify_batch`](crate::Verifier::verify_batch).
+///
+/// A batch is parsed when it is made. Its signatures, the costly part, are then
+/// recovered in the background on every core, so a batch made before the verifier
+/// connects is partly inspected by the time it is verified. A small batch (fewer than
+/// 64) is inspected at once. Dropping a batch stops its inspection.
+pub struct Batch {
+    inner: Inner,
+}
+
+enum Inner {
+    Inspected(Vec<Inspection>),
+    Inspecting(Inspecting),
+}
+
+/// What a batch is made of, as [`Verifier::verify_batch`](crate::Verifier::verify_batch)
+/// takes it apart.
+pub(crate) enum Contents {
+    /// A small batch, inspected.
+    Inspected(Vec<Inspection>),
+    /// A large batch: the registration ID and chain query of each parsed submission,
+    /// in order, and the inspections as they come.
+    Inspecting(Vec<(B256, Query)>, Inspections),
+}
+
+struct Inspecting {
+    queries: Vec<(B256, Query)>,
+    inspections: Inspections,
+}
+
+impl Batch {
+    /// Parses the submissions (JSON bytes), on every core when there are many, and
+    /// starts inspecting them.
+    pub fn new<T: AsRef<[u8]> + Sync>(submissions: &[T]) -> Self {
+        if submissions.len() < PARALLEL_FROM {
+            let inspections = submissions
+                .iter()
+                .map(|json| inspect(json.as_ref()))
+                .collect();
+            return Self {
+                inner: Inner::Inspected(inspections),
+            };
+        }
+        let parsed = on_every_core(submissions, |json| parse_submission(json.as_ref()));
+        let queries = parsed
+            .iter()
+            .flatten()
+            .map(|submission| (submission.registration_id, Query::of(submission, None)))
+            .collect();
+        Self {
+            inner: Inner::Inspecting(Inspecting {
+                queries,
+                inspections: Inspections::start(parsed),
+            }),
+        }
+    }
+
+    /// How many submissions the batch holds.
+    pub fn len(&self) -> usize {
+        match &self.inner {
+            Inner::Inspected(inspections) => inspections.len(),
+            Inner::Inspecting(inspecting) => inspecting.inspections.len,
+        }
+    }
+
+    /// Whether the batch holds no submission.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn into_contents(self) -> Contents {
+        match self.inner {
+            Inner::Inspected(inspections) => Contents::Inspected(inspections),
+            Inner::Inspecting(inspecting) => {
+                Contents::Inspecting(inspecting.queries, inspecting.inspections)
+            }
+        }
+    }
+}
+
+/// The inspections of a large batch, in order, [`PART`] at a time, as the threads
+/// inspecting it hand them over.
+pub(crate) struct Inspections {
+    /// How many submissions.
+    len: usize,
+    /// The chunks the threads hand over, numbered, in any order.
+    chunks: mpsc::UnboundedReceiver<(usize, Vec<Inspection>)>,
+    /// Chunks handed over ahead of their turn.
+    early: BTreeMap<usize, Vec<Inspection>>,
+    /// The number of the next chunk due.
+    next: usize,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Inspections {
+    /// Starts a thread per core inspecting `parsed`, a chunk at a time in order.
+    fn start(parsed: Vec<Option<Submission>>) -> Self {
+        let len = parsed.len();
+        let mut chunks = Vec::with_capacity(len.div_ceil(CHUNK));
+        let mut rest = parsed;
+        while !rest.is_empty() {
+            let tail = rest.split_off(CHUNK.min(rest.len()));
+            chunks.push(std::mem::replace(&mut rest, tail));
+        }
+        let queue = Arc::new(Mutex::new(chunks.into_iter().enumerate()));
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let work = move || loop {
+            let next = queue.lock().ok().and_then(|mut queue| queue.next());
+            let Some((number, chunk)) = next else { break };
+            let inspected = chunk
+                .into_iter()
+                .map(|parsed| parsed.map_or_else(Inspection::malformed, inspect_submission))
+                .collect();
+            // A closed channel means the batch was dropped.
+            if sender.send((number, inspected)).is_err() {
+                break;
+            }
+        };
+        let mut threads = Vec::with_capacity(cores());
+        for _ in 0..cores() {
+            let work = work.clone();
+            let background = move || {
+                // The verifier's reads and writes, and the node, go first: inspecting
+                // takes only the time they leave. Best effort: where the priority cannot
+                // be lowered, it stays.
+                let _ = thread_priority::set_current_thread_priority(ThreadPriority::Min);
+                work();
+            };
+            if let Ok(thread) = std::thread::Builder::new()
+                .name("kyc-inspect".to_owned())
+                .spawn(background)
+            {
+                threads.push(thread);
+            }
+        }
+        // With no thread to be had, the work is done here and now.
+        if threads.is_empty() {
+            work();
+        }
+        Self {
+            len,
+            chunks: receiver,
+            early: BTreeMap::new(),
+            next: 0,
+            threads,
+        }
+    }
+
+    /// The next [`PART`] inspections (fewer at the end); `None` after the last.
+    pub(crate) async fn next_part(&mut self) -> Option<Vec<Inspection>> {
+        let chunks = self.len.div_ceil(CHUNK);
+        let end = (self.next + PART / CHUNK).min(chunks);
+        if self.next == end {
+            return None;
+        }
+        let mut part = Vec::with_capacity(PART);
+        while self.next < end {
+            match self.early.remove(&self.next) {
+                Some(chunk) => {
+                    part.extend(chunk);
+                    self.next += 1;
+                }
+                None => match self.chunks.recv().await {
+                    Some((number, chunk)) => {
+                        self.early.insert(number, chunk);
+                    }
+                    None => self.resume_panic(),
+                },
+            }
+        }
+        Some(part)
+    }
+
+    /// Every thread has stopped with a chunk undelivered: one of them panicked.
+    fn resume_panic(&mut self) -> ! {
+        for thread in self.threads.drain(..) {
+            if let Err(panic) = thread.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        unreachable!("the inspecting threads stopped with chunks undelivered")
+    }
+}
