@@ -65,7 +65,32 @@ impl Batch {
                 inner: Inner::Inspected(inspections),
             };
         }
-        let parsed = on_every_core(submissions, |json| parse_submission(json.as_ref()));
+        Self::of_parsed(on_every_core(submissions, |json| {
+            parse_submission(json.as_ref())
+        }))
+    }
+
+    /// [`new`](Self::new) of submissions that `load` gives for `sources` (reads them from
+    /// files, say): each loaded and parsed in one go, on every core when there are many.
+    /// The first error of `load`, in order, is the answer.
+    pub fn load<I: Sync, E: Send>(
+        sources: &[I],
+        load: impl Fn(&I) -> Result<Vec<u8>, E> + Sync,
+    ) -> Result<Self, E> {
+        if sources.len() < PARALLEL_FROM {
+            let submissions: Vec<Vec<u8>> = sources.iter().map(load).collect::<Result<_, E>>()?;
+            return Ok(Self::new(&submissions));
+        }
+        let parsed = on_every_core(sources, |source| {
+            load(source).map(|json| parse_submission(&json))
+        });
+        Ok(Self::of_parsed(
+            parsed.into_iter().collect::<Result<_, E>>()?,
+        ))
+    }
+
+    /// A large batch of parsed submissions, its inspection started.
+    fn of_parsed(parsed: Vec<Option<Submission>>) -> Self {
         let queries = parsed
             .iter()
             .flatten()

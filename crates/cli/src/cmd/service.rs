@@ -261,11 +261,9 @@ impl VerifyArgs {
         let policy = Policy::load_or_default(self.policy.as_deref())?;
         let paths = self.submissions.clone(); // read and inspected while connecting
         let reading = tokio::task::spawn_blocking(move || {
-            let read = |path: &PathBuf| {
+            Batch::load(&paths, |path: &PathBuf| {
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-            };
-            let submissions = paths.iter().map(read).collect::<anyhow::Result<Vec<_>>>()?;
-            anyhow::Ok(Batch::new(&submissions))
+            })
         });
         let verifier = self.batch.apply(self.verifier.connect().await?);
         let verdicts = verifier.verify_batch(reading.await??, &policy).await?;
