@@ -145,12 +145,12 @@ impl Inspections {
     /// Starts a thread per core inspecting `parsed`, a chunk at a time in order.
     fn start(parsed: Vec<Option<Submission>>) -> Self {
         let len = parsed.len();
-        let mut chunks = Vec::with_capacity(len.div_ceil(CHUNK));
-        let mut rest = parsed;
-        while !rest.is_empty() {
-            let tail = rest.split_off(CHUNK.min(rest.len()));
-            chunks.push(std::mem::replace(&mut rest, tail));
-        }
+        let mut parsed = parsed.into_iter();
+        let chunks: Vec<Vec<_>> = std::iter::from_fn(|| {
+            let chunk: Vec<_> = parsed.by_ref().take(CHUNK).collect();
+            (!chunk.is_empty()).then_some(chunk)
+        })
+        .collect();
         let queue = Arc::new(Mutex::new(chunks.into_iter().enumerate()));
         let (sender, receiver) = mpsc::unbounded_channel();
         let work = move || loop {
