@@ -42,6 +42,11 @@ const MIGRATIONS: Embedded = Embedded(&[
         "database key",
         include_str!("../../migrations/postgres/0006_database_key.sql"),
     ),
+    (
+        7,
+        "unsealed claims",
+        include_str!("../../migrations/postgres/0007_unsealed_claims.sql"),
+    ),
 ]);
 
 /// Sessions and verdicts in a PostgreSQL database.

@@ -348,9 +348,10 @@ pub(super) const INSERT_KEY_CHECK: &str = "INSERT INTO store_meta (name, value) 
      VALUES ('key_check', $1) ON CONFLICT (name) DO NOTHING";
 /// The database's key check.
 pub(super) const SELECT_KEY_CHECK: &str = "SELECT value FROM store_meta WHERE name = 'key_check'";
-/// Claims stored in plain, as JSON, before they were sealed.
+/// Claims stored in plain, as JSON, before they were sealed: through the index
+/// `sessions_unsealed`, whose condition this repeats.
 pub(super) const SELECT_UNSEALED: &str =
-    "SELECT registration_id, claims FROM sessions WHERE claims LIKE '[%'";
+    "SELECT registration_id, claims FROM sessions WHERE substr(claims, 1, 1) = '['";
 /// Replaces claims stored in plain by their sealed form, unless they changed meanwhile.
 pub(super) const SEAL_STORED_CLAIMS: &str =
     "UPDATE sessions SET claims = $2 WHERE registration_id = $1 AND claims = $3";

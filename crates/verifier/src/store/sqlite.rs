@@ -44,6 +44,11 @@ const MIGRATIONS: Embedded = Embedded(&[
         "database key",
         include_str!("../../migrations/sqlite/0006_database_key.sql"),
     ),
+    (
+        7,
+        "unsealed claims",
+        include_str!("../../migrations/sqlite/0007_unsealed_claims.sql"),
+    ),
 ]);
 
 /// Sessions and verdicts in a SQLite file.
@@ -153,3 +158,28 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, sqlx::Sqlite, "");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Opening a store looks for claims stored in plain through an index, which stays
+    /// empty, rather than by reading every session.
+    #[tokio::test]
+    async fn unsealed_claims_are_looked_for_through_their_index() {
+        let key = SealingKey::generate().unwrap();
+        let store = SqliteStore::connect("sqlite::memory:", key).await.unwrap();
+        let explain = format!("EXPLAIN QUERY PLAN {}", super::super::rows::SELECT_UNSEALED);
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&explain)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        let steps: Vec<&str> = plan.iter().map(|step| step.3.as_str()).collect();
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.contains("USING INDEX sessions_unsealed")),
+            "{steps:?}"
+        );
+    }
+}
