@@ -42,14 +42,18 @@ enum Inner {
 pub(crate) enum Contents {
     /// A small batch, inspected.
     Inspected(Vec<Inspection>),
-    /// A large batch: the registration ID and chain query of each parsed submission,
-    /// in order, and the inspections as they come.
-    Inspecting(Vec<(B256, Query)>, Inspections),
+    /// A large batch, being inspected.
+    Inspecting(Inspecting),
 }
 
-struct Inspecting {
-    queries: Vec<(B256, Query)>,
-    inspections: Inspections,
+/// A large batch being inspected.
+pub(crate) struct Inspecting {
+    /// The registration ID and chain query of each parsed submission, in order.
+    pub(crate) queries: Vec<(B256, Query)>,
+    /// The registration IDs of each part's parsed submissions.
+    pub(crate) part_ids: Vec<Vec<B256>>,
+    /// The inspections as they come.
+    pub(crate) inspections: Inspections,
 }
 
 impl Batch {
@@ -91,6 +95,10 @@ impl Batch {
 
     /// A large batch of parsed submissions, its inspection started.
     fn of_parsed(parsed: Vec<Option<Submission>>) -> Self {
+        let part_ids = parsed
+            .chunks(PART)
+            .map(|part| part.iter().flatten().map(|s| s.registration_id).collect())
+            .collect();
         let queries = parsed
             .iter()
             .flatten()
@@ -99,6 +107,7 @@ impl Batch {
         Self {
             inner: Inner::Inspecting(Inspecting {
                 queries,
+                part_ids,
                 inspections: Inspections::start(parsed),
             }),
         }
@@ -120,9 +129,7 @@ impl Batch {
     pub(crate) fn into_contents(self) -> Contents {
         match self.inner {
             Inner::Inspected(inspections) => Contents::Inspected(inspections),
-            Inner::Inspecting(inspecting) => {
-                Contents::Inspecting(inspecting.queries, inspecting.inspections)
-            }
+            Inner::Inspecting(inspecting) => Contents::Inspecting(inspecting),
         }
     }
 }

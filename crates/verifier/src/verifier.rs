@@ -13,7 +13,7 @@ use kyc_core::{
 use tokio::sync::mpsc;
 
 use crate::{
-    batch::{Batch, Contents, PART},
+    batch::{Batch, Contents, Inspecting},
     chain::{Answer, Chain, Query},
     clock::unix_now,
     consent::{self, Withdrawal},
@@ -194,32 +194,47 @@ impl<S: Store> Verifier<S> {
     /// is judged as soon as it is inspected and the reads are in, and written while the
     /// next one is inspected.
     pub async fn verify_batch(&self, batch: Batch, policy: &Policy) -> Result<Vec<Verdict>> {
-        let (queries, mut inspections) = match batch.into_contents() {
+        let Inspecting {
+            queries,
+            part_ids,
+            mut inspections,
+        } = match batch.into_contents() {
             Contents::Inspected(inspections) => {
                 let judged = self.judge_many(inspections, policy).await?;
                 return self.record(judged).await;
             }
-            Contents::Inspecting(queries, inspections) => (queries, inspections),
+            Contents::Inspecting(inspecting) => inspecting,
         };
-        let ids: Vec<B256> = queries.iter().map(|(id, _)| *id).collect();
-        let (claims, claimed) = mpsc::channel(ids.len().div_ceil(PART) + 1);
+        let (ids, queries): (Vec<B256>, Vec<Query>) = queries.into_iter().unzip();
+        let (claims, claimed) = mpsc::channel(part_ids.len() + 1);
         let judging = async move {
-            let mut read = self.read(queries, policy).await?;
-            let mut judged = Vec::with_capacity(read.records.len());
+            // The chain is read for the whole batch, and the sessions a part at a time,
+            // the next part's while this one is judged.
+            let mut part_ids = part_ids.into_iter();
+            let first = part_ids.next().unwrap_or_default();
+            let (chain, records) = futures_util::future::join(
+                self.chain
+                    .read(&queries, policy.confirmations, BlockId::latest()),
+                self.store.sessions(&first),
+            )
+            .await;
+            let (block, mut answers) = chain?;
+            let mut records = records?;
+            let mut judged = Vec::with_capacity(queries.len());
             while let Some(part) = inspections.next_part().await {
-                let parsed = part
-                    .iter()
-                    .filter(|inspection| inspection.submission.is_some());
-                let parsed = parsed.count().min(read.records.len());
-                let part_read = Read {
-                    block: read.block,
-                    records: read.records.drain(..parsed).collect(),
-                    answers: read
-                        .answers
-                        .drain(..parsed.min(read.answers.len()))
-                        .collect(),
+                let read = Read {
+                    block,
+                    answers: answers.drain(..records.len().min(answers.len())).collect(),
+                    records,
                 };
-                let part = self.judge_inspected(part, part_read, policy).await?;
+                let next = part_ids.next().unwrap_or_default();
+                let (part, next) = futures_util::future::join(
+                    self.judge_inspected(part, read, policy),
+                    self.store.sessions(&next),
+                )
+                .await;
+                let part = part?;
+                records = next?;
                 let part_claims = part.iter().filter_map(Judged::claim);
                 let part_claims = part_claims.map(|(id, verdict)| (id, verdict.clone()));
                 // A closed queue means the write failed: its error is the answer.
