@@ -167,13 +167,15 @@ mod tests {
     /// empty, rather than by reading every session.
     #[tokio::test]
     async fn unsealed_claims_are_looked_for_through_their_index() {
-        let key = SealingKey::generate().unwrap();
-        let store = SqliteStore::connect("sqlite::memory:", key).await.unwrap();
+        let key = SealingKey::generate().expect("a random key");
+        let store = SqliteStore::connect("sqlite::memory:", key)
+            .await
+            .expect("an in-memory store");
         let explain = format!("EXPLAIN QUERY PLAN {}", super::super::rows::SELECT_UNSEALED);
         let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&explain)
             .fetch_all(&store.pool)
             .await
-            .unwrap();
+            .expect("the query plan");
         let steps: Vec<&str> = plan.iter().map(|step| step.3.as_str()).collect();
         assert!(
             steps
