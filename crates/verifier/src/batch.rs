@@ -8,7 +8,7 @@ use std::{
 
 use alloy::primitives::B256;
 use kyc_core::files::Submission;
-use thread_priority::ThreadPriority;
+use thread_priority::{ThreadPriority, ThreadPriorityValue};
 use tokio::sync::mpsc;
 
 use crate::{
@@ -176,10 +176,7 @@ impl Inspections {
         for _ in 0..cores() {
             let work = work.clone();
             let background = move || {
-                // The verifier's reads and writes, and the node, go first: inspecting
-                // takes only the time they leave. Best effort: where the priority cannot
-                // be lowered, it stays.
-                let _ = thread_priority::set_current_thread_priority(ThreadPriority::Min);
+                lower_priority();
                 work();
             };
             if let Ok(thread) = std::thread::Builder::new()
@@ -235,5 +232,39 @@ impl Inspections {
             }
         }
         unreachable!("the inspecting threads stopped with chunks undelivered")
+    }
+}
+
+/// Lowers the calling thread's priority to 24 of 0–99 (nice 9 on Linux): below the
+/// verifier's reads and writes, and a node on the same machine, which inspecting would
+/// otherwise slow down; not so low that it stalls behind other busy programs. Best
+/// effort: where the priority cannot be lowered, it stays.
+fn lower_priority() {
+    if let Ok(value) = ThreadPriorityValue::try_from(24) {
+        let _ = thread_priority::set_current_thread_priority(ThreadPriority::Crossplatform(value));
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// The calling thread's nice value, from `/proc`.
+    fn nice() -> i64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("the thread's stat");
+        let after_name = &stat[stat.rfind(')').expect("a name in parentheses") + 2..];
+        let nice = after_name.split(' ').nth(16).expect("the nice field");
+        nice.parse().expect("a number")
+    }
+
+    #[test]
+    fn inspecting_threads_run_below_the_others() {
+        let nice = std::thread::spawn(|| {
+            lower_priority();
+            nice()
+        })
+        .join()
+        .expect("the thread ends");
+        assert!(nice >= 9, "nice {nice}");
     }
 }
