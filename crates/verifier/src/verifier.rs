@@ -189,10 +189,10 @@ impl<S: Store> Verifier<S> {
     /// as batching allows. Verdicts come in the order of the submissions. The sessions
     /// they use up are all used up in one transaction, or none when it fails.
     ///
-    /// For a large batch, the chain and the sessions are read for all of it in one
-    /// round trip each while its signatures are still being recovered. Each part of 256
-    /// is judged as soon as it is inspected and the reads are in, and written while the
-    /// next one is inspected.
+    /// For a large batch, the chain is read for all of it in one round trip, and the
+    /// sessions a part of 256 at a time, while its signatures are still being
+    /// recovered. Each part is judged as soon as it is inspected and its reads are in,
+    /// and written while the next one is judged.
     pub async fn verify_batch(&self, batch: Batch, policy: &Policy) -> Result<Vec<Verdict>> {
         let Inspecting {
             queries,
