@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Submissions of a large batch judged, and written, together.
-pub(crate) const PART: usize = 256;
+const PART: usize = 256;
 /// Submissions an inspecting thread takes at a time.
 const CHUNK: usize = 32;
 
@@ -29,16 +29,10 @@ const CHUNK: usize = 32;
 /// connects is partly inspected by the time it is verified. A small batch (fewer than
 /// 64) is inspected at once. Dropping a batch stops its inspection.
 pub struct Batch {
-    inner: Inner,
+    contents: Contents,
 }
 
-enum Inner {
-    Inspected(Vec<Inspection>),
-    Inspecting(Inspecting),
-}
-
-/// What a batch is made of, as [`Verifier::verify_batch`](crate::Verifier::verify_batch)
-/// takes it apart.
+/// What a batch is made of.
 pub(crate) enum Contents {
     /// A small batch, inspected.
     Inspected(Vec<Inspection>),
@@ -48,8 +42,10 @@ pub(crate) enum Contents {
 
 /// A large batch being inspected.
 pub(crate) struct Inspecting {
-    /// The registration ID and chain query of each parsed submission, in order.
-    pub(crate) queries: Vec<(B256, Query)>,
+    /// The registration ID of each parsed submission, in order.
+    pub(crate) ids: Vec<B256>,
+    /// What to ask the chain for each parsed submission, in order.
+    pub(crate) queries: Vec<Query>,
     /// The registration IDs of each part's parsed submissions.
     pub(crate) part_ids: Vec<Vec<B256>>,
     /// The inspections as they come.
@@ -66,7 +62,7 @@ impl Batch {
                 .map(|json| inspect(json.as_ref()))
                 .collect();
             return Self {
-                inner: Inner::Inspected(inspections),
+                contents: Contents::Inspected(inspections),
             };
         }
         Self::of_parsed(on_every_core(submissions, |json| {
@@ -99,13 +95,14 @@ impl Batch {
             .chunks(PART)
             .map(|part| part.iter().flatten().map(|s| s.registration_id).collect())
             .collect();
-        let queries = parsed
+        let (ids, queries) = parsed
             .iter()
             .flatten()
             .map(|submission| (submission.registration_id, Query::of(submission, None)))
-            .collect();
+            .unzip();
         Self {
-            inner: Inner::Inspecting(Inspecting {
+            contents: Contents::Inspecting(Inspecting {
+                ids,
                 queries,
                 part_ids,
                 inspections: Inspections::start(parsed),
@@ -115,9 +112,9 @@ impl Batch {
 
     /// How many submissions the batch holds.
     pub fn len(&self) -> usize {
-        match &self.inner {
-            Inner::Inspected(inspections) => inspections.len(),
-            Inner::Inspecting(inspecting) => inspecting.inspections.len,
+        match &self.contents {
+            Contents::Inspected(inspections) => inspections.len(),
+            Contents::Inspecting(inspecting) => inspecting.inspections.len,
         }
     }
 
@@ -127,10 +124,7 @@ impl Batch {
     }
 
     pub(crate) fn into_contents(self) -> Contents {
-        match self.inner {
-            Inner::Inspected(inspections) => Contents::Inspected(inspections),
-            Inner::Inspecting(inspecting) => Contents::Inspecting(inspecting),
-        }
+        self.contents
     }
 }
 

@@ -195,6 +195,7 @@ impl<S: Store> Verifier<S> {
     /// and written while the next one is judged.
     pub async fn verify_batch(&self, batch: Batch, policy: &Policy) -> Result<Vec<Verdict>> {
         let Inspecting {
+            ids,
             queries,
             part_ids,
             mut inspections,
@@ -205,7 +206,6 @@ impl<S: Store> Verifier<S> {
             }
             Contents::Inspecting(inspecting) => inspecting,
         };
-        let (ids, queries): (Vec<B256>, Vec<Query>) = queries.into_iter().unzip();
         let (claims, claimed) = mpsc::channel(part_ids.len() + 1);
         let judging = async move {
             // The chain is read for the whole batch, and the sessions a part at a time,

@@ -117,7 +117,7 @@ pub(super) fn prepare_answers(
 
 /// A part of [`Store::consume_parts`](crate::Store::consume_parts) being serialised
 /// (see [`prepare_answers`]) on threads of its own, with its length.
-pub(super) fn prepare_apart(
+pub(super) fn prepare_in_background(
     part: Vec<(B256, Verdict)>,
     key: SealingKey,
 ) -> tokio::task::JoinHandle<Result<(Vec<PreparedAnswer>, usize)>> {
@@ -126,7 +126,7 @@ pub(super) fn prepare_apart(
     })
 }
 
-/// What [`prepare_apart`] made, once made.
+/// What [`prepare_in_background`] made, once made.
 pub(super) async fn prepared(
     preparing: tokio::task::JoinHandle<Result<(Vec<PreparedAnswer>, usize)>>,
 ) -> Result<(Vec<PreparedAnswer>, usize)> {
@@ -576,9 +576,8 @@ macro_rules! impl_store {
                             },
                         };
                         match message {
-                            Some(Consuming::Part(part)) => {
-                                preparing.push_back(rows::prepare_apart(part, self.key.clone()))
-                            }
+                            Some(Consuming::Part(part)) => preparing
+                                .push_back(rows::prepare_in_background(part, self.key.clone())),
                             Some(Consuming::Commit) => committing = true,
                             // The sender gave up: nothing is written.
                             None => return Ok(None),
