@@ -9,8 +9,9 @@
 //!
 //! On SQLite, and also on PostgreSQL when `KYC_TEST_POSTGRES_URL` is set.
 //! `cargo bench -p kyc-cli --bench service [-- verify|serve]` runs both, or the one
-//! named; `KYC_BENCH_WRAP="strace -f -c -e
-//! trace=fsync,fdatasync -o FILE"` runs each `kyc service verify` under that command.
+//! named. `KYC_BENCH_ROUNDS=7` times seven calls of each size instead of three;
+//! `KYC_BENCH_WRAP="strace -f -c -e trace=fsync,fdatasync -o FILE"` runs each
+//! `kyc service verify` under that command.
 #![allow(missing_docs, clippy::unwrap_used)] // A benchmark: a failure is a broken environment.
 
 use std::{
