@@ -85,7 +85,7 @@ impl PostgresStore {
     /// that two transactions over the same sessions wait for each other, never deadlock.
     async fn lock_sessions(
         transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        registration_ids: &[String],
+        registration_ids: &[&str],
     ) -> Result<()> {
         sqlx::query(
             "SELECT registration_id FROM sessions WHERE registration_id = ANY($1) \

@@ -530,9 +530,10 @@ macro_rules! impl_store {
                 answers: &[(alloy::primitives::B256, &$crate::Verdict)],
             ) -> $crate::Result<Vec<bool>> {
                 let by_id = rows::prepare_answers(answers, &self.key)?;
-                let ids: Vec<alloy::primitives::B256> = answers.iter().map(|(id, _)| *id).collect();
+                // Prepared in registration ID order, each ID once: the lock order.
+                let ids: Vec<&str> = by_id.iter().map(|prepared| prepared.id.as_str()).collect();
                 let mut transaction = self.pool.begin().await?;
-                Self::lock_sessions(&mut transaction, &rows::lock_order(&ids)).await?;
+                Self::lock_sessions(&mut transaction, &ids).await?;
                 let used = Self::consume_in(&mut transaction, by_id, answers.len()).await?;
                 transaction.commit().await?;
                 Ok(used)
@@ -560,8 +561,13 @@ macro_rules! impl_store {
                     }
                     return self.consume_many(&rows::borrowed(&kept)).await.map(Some);
                 }
+                let ids = rows::lock_order(registration_ids);
                 let mut transaction = self.pool.begin().await?;
-                Self::lock_sessions(&mut transaction, &rows::lock_order(registration_ids)).await?;
+                Self::lock_sessions(
+                    &mut transaction,
+                    &ids.iter().map(String::as_str).collect::<Vec<_>>(),
+                )
+                .await?;
                 let (mut used, mut preparing) = (Vec::new(), std::collections::VecDeque::new());
                 let mut committing = false;
                 loop {

@@ -146,7 +146,7 @@ impl SqliteStore {
     /// transaction at a time.
     async fn lock_sessions(
         _transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        _registration_ids: &[String],
+        _registration_ids: &[&str],
     ) -> Result<()> {
         Ok(())
     }
