@@ -12,7 +12,7 @@ use kyc_contracts::BatchReader;
 use kyc_verifier::{store::SqliteStore, Batch, Outcome, Policy, Reason, Store, Verifier};
 use serde_json::Value;
 
-use crate::fixtures::{commitment, database_key, evidence, resign, sqlite_store, to_json, Fixture};
+use crate::fixtures::{commitment, database_key, resign, sqlite_store, to_json, Fixture};
 
 /// What the node saw of one HTTP request: how many JSON-RPC requests it carried,
 /// and the reads of each `eth_call` of a batch reader.
@@ -115,24 +115,6 @@ fn reads_of(call: &Value) -> usize {
         .map_or(0, |(reads,)| reads.len())
 }
 
-/// `count` honest answers to as many sessions, of one attested subject.
-async fn answers(fixture: &Fixture<SqliteStore>, count: usize) -> Vec<Vec<u8>> {
-    let commitment = commitment();
-    fixture
-        .attest(commitment.root(), evidence("document"))
-        .await;
-    let mut answers = Vec::with_capacity(count);
-    for _ in 0..count {
-        let session = fixture.session(&["given_name"]).await;
-        answers.push(to_json(&fixture.submission(
-            &session,
-            &commitment,
-            &["given_name"],
-        )));
-    }
-    answers
-}
-
 async fn verifier_through(node: &Node, fixture: &Fixture<SqliteStore>) -> Verifier<SqliteStore> {
     let store = SqliteStore::connect(&fixture.database_url, database_key(&fixture.database_url))
         .await
@@ -145,7 +127,7 @@ async fn verifier_through(node: &Node, fixture: &Fixture<SqliteStore>) -> Verifi
 #[tokio::test]
 async fn a_batch_is_read_in_one_round_trip_that_tells_the_block() {
     let fixture = Fixture::start().await;
-    let answers = answers(&fixture, 5).await;
+    let answers = fixture.honest_answers(5).await;
     let node = Node::start(fixture.devnet.anvil.endpoint(), 100).await;
     let verifier = verifier_through(&node, &fixture).await;
     node.take(); // the chain ID and the registry's code, when connecting
@@ -165,7 +147,7 @@ async fn a_batch_is_read_in_one_round_trip_that_tells_the_block() {
 #[tokio::test]
 async fn a_node_batch_limit_is_kept() {
     let fixture = Fixture::start().await;
-    let answers = answers(&fixture, 7).await;
+    let answers = fixture.honest_answers(7).await;
     let node = Node::start(fixture.devnet.anvil.endpoint(), 2).await;
 
     // Seven attestations and a name make four calls of two reads: two batches of two.
@@ -238,7 +220,7 @@ async fn a_large_batch_is_split_to_the_creation_code_size_nodes_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_batch_failing_in_a_later_part_uses_up_nothing() {
     let fixture = Fixture::start().await;
-    let mut answers = answers(&fixture, 300).await;
+    let mut answers = fixture.honest_answers(300).await;
     let owner = &fixture.devnet.subject;
     let commitment = commitment();
     let wallet = fixture.contract_wallet(&commitment).await;
@@ -291,7 +273,7 @@ async fn a_large_batch_failing_in_a_later_part_uses_up_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_made_before_connecting_keeps_its_order() {
     let fixture = Fixture::start().await;
-    let answers = answers(&fixture, 100).await;
+    let answers = fixture.honest_answers(100).await;
     let mut submissions: Vec<Vec<u8>> = answers.clone();
     for at in [0, 50, 101] {
         submissions.insert(at, b"not a submission".to_vec());
@@ -320,4 +302,18 @@ async fn a_batch_made_before_connecting_keeps_its_order() {
     // The repeat of the answer at 11 finds its session used.
     assert_eq!(verdicts[11].registration_id, verdicts[103].registration_id);
     assert_eq!(verdicts[103].reasons, [Reason::RegistrationUsed]);
+}
+
+/// Loading a large batch stops at the first source that fails, in order, whichever
+/// core came to it first.
+#[test]
+fn a_large_batch_that_cannot_be_loaded_is_refused_with_its_first_failure() {
+    let sources: Vec<usize> = (0..200).collect();
+    let load = |source: &usize| match source {
+        40 | 150 => Err(*source),
+        _ => Ok(b"not a submission".to_vec()),
+    };
+    assert_eq!(Batch::load(&sources, load).err(), Some(40));
+    let loaded = Batch::load(&sources[..100], |_: &usize| Ok::<_, usize>(Vec::new()));
+    assert_eq!(loaded.map(|batch| batch.len()).ok(), Some(100));
 }

@@ -138,6 +138,23 @@ pub(crate) fn evidence(names: &str) -> Evidence {
 }
 
 impl<S: Store> Fixture<S> {
+    /// `count` honest answers to as many new sessions asking for `given_name`, of the
+    /// subject (#1), attested with [`commitment`]'s root and document evidence.
+    pub(crate) async fn honest_answers(&self, count: usize) -> Vec<Vec<u8>> {
+        let commitment = commitment();
+        self.attest(commitment.root(), evidence("document")).await;
+        let mut answers = Vec::with_capacity(count);
+        for _ in 0..count {
+            let session = self.session(&["given_name"]).await;
+            answers.push(to_json(&self.submission(
+                &session,
+                &commitment,
+                &["given_name"],
+            )));
+        }
+        answers
+    }
+
     /// Opens a session asking for `keys` with the default time to live.
     pub(crate) async fn session(&self, keys: &[&str]) -> Session {
         self.verifier

@@ -170,19 +170,8 @@ async fn concurrent_answers_on_postgres_approve_exactly_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_batch_on_an_in_memory_database_approves_one_per_session() {
     let fixture = Fixture::start_in_memory().await;
-    let commitment = commitment();
-    fixture
-        .attest(commitment.root(), evidence("document"))
-        .await;
-    let mut sessions = Vec::with_capacity(LARGE_BATCH);
-    for _ in 0..LARGE_BATCH {
-        sessions.push(fixture.session(&["given_name"]).await);
-    }
-    let answers: Vec<Vec<u8>> = sessions
-        .iter()
-        .chain(&sessions[..1])
-        .map(|session| to_json(&fixture.submission(session, &commitment, &["given_name"])))
-        .collect();
+    let mut answers = fixture.honest_answers(LARGE_BATCH).await;
+    answers.push(answers[0].clone());
     let verdicts = fixture
         .verifier
         .verify_many(&answers, &Policy::default())
@@ -194,8 +183,10 @@ async fn a_large_batch_on_an_in_memory_database_approves_one_per_session() {
         "{first:#?}"
     );
     assert_eq!(last.reasons, [Reason::RegistrationUsed]);
-    for (session, verdict) in sessions.iter().zip(first) {
-        let stored = fixture.record(session.registration_id).await.verdict;
+    assert_eq!(last.registration_id, first[0].registration_id);
+    for verdict in first {
+        let registration_id = verdict.registration_id.unwrap();
+        let stored = fixture.record(registration_id).await.verdict;
         assert_eq!(stored.as_ref(), Some(verdict));
     }
 }
