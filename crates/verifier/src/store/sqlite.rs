@@ -51,6 +51,9 @@ const MIGRATIONS: Embedded = Embedded(&[
     ),
 ]);
 
+/// The page size of a database this store creates.
+const PAGE_SIZE: u32 = 16_384;
+
 /// Sessions and verdicts in a SQLite file.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -78,6 +81,10 @@ impl SqliteStore {
             .pragma("cache_size", "-16384")
             // Pages read through the page cache, without a system call each.
             .pragma("mmap_size", "268435456")
+            // 16 KiB pages for a new database (an existing one keeps its own): a batch
+            // writes a quarter as many pages to the log, and its rows, of a kilobyte or
+            // more, split fewer pages.
+            .page_size(PAGE_SIZE)
             .busy_timeout(Duration::from_secs(10));
         // Each connection to an in-memory database has a database of its own: keep one, for good.
         let in_memory = is_in_memory(url);
@@ -162,6 +169,20 @@ impl_store!(SqliteStore, sqlx::Sqlite, "");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database the store creates has its pages of 16 KiB.
+    #[tokio::test]
+    async fn a_new_database_has_pages_of_16_kib() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("new.db").display());
+        let key = SealingKey::generate().expect("a random key");
+        let store = SqliteStore::connect(&url, key).await.expect("a new store");
+        let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(&store.pool)
+            .await
+            .expect("the page size");
+        assert_eq!(page_size, i64::from(PAGE_SIZE));
+    }
 
     /// Opening a store looks for claims stored in plain through an index, which stays
     /// empty, rather than by reading every session.
