@@ -4,7 +4,7 @@
 //! is read at one block in one round trip; larger batches are split into several
 //! such calls, sent together as one JSON-RPC batch.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, future::IntoFuture};
 
 use alloy::{
     eips::BlockId,
@@ -104,15 +104,15 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
-    /// Asks the endpoint for its chain ID, and checks the registry has code.
+    /// Asks the endpoint for its chain ID, and checks the registry has code, both at once.
     pub(crate) async fn connect(provider: DynProvider, registry: Address) -> Result<Self> {
-        let chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
-        if provider
-            .get_code_at(registry)
-            .await
-            .map_err(rpc_error)?
-            .is_empty()
-        {
+        let (chain_id, code) = futures_util::future::join(
+            provider.get_chain_id(),
+            provider.get_code_at(registry).into_future(),
+        )
+        .await;
+        let chain_id = chain_id.map_err(rpc_error)?;
+        if code.map_err(rpc_error)?.is_empty() {
             let block = provider.get_block_number().await.map_err(rpc_error)?;
             return Err(Error::NoRegistry {
                 registry,
