@@ -6,6 +6,8 @@ use alloy::primitives::{Address, B256};
 use kyc_core::{attestation::Attestation, claims::Claim};
 use serde::{Deserialize, Serialize};
 
+use crate::parallel::{on_every_core, PARALLEL_FROM};
+
 kyc_core::coded_enum! {
     /// What a service may do with the person.
     pub enum Outcome {
@@ -179,6 +181,25 @@ impl Verdict {
     }
 }
 
+/// The verdicts as one JSON array, pretty-printed as [`serde_json::to_string_pretty`]
+/// prints it; a long list is serialised on every core.
+pub fn to_json_pretty(verdicts: &[Verdict]) -> serde_json::Result<String> {
+    if verdicts.len() < PARALLEL_FROM {
+        return serde_json::to_string_pretty(verdicts);
+    }
+    let mut array = String::from("[");
+    for (index, verdict) in on_every_core(verdicts, serde_json::to_string_pretty)
+        .into_iter()
+        .enumerate()
+    {
+        array.push_str(if index == 0 { "\n  " } else { ",\n  " });
+        // An element's lines are indented one level; JSON strings hold no raw line breaks.
+        array.push_str(&verdict?.replace('\n', "\n  "));
+    }
+    array.push_str("\n]");
+    Ok(array)
+}
+
 /// One line naming the submissions whose verdicts are not approved, each by its label,
 /// with its outcome and reasons: `1 of 2 submissions not approved: b.json rejected
 /// (bad_signature)`. `None` when every verdict is approved.
@@ -208,6 +229,27 @@ mod tests {
 
     fn verdict(reasons: Vec<Reason>) -> Verdict {
         Verdict::unattributed(reasons, 0)
+    }
+
+    /// A long list, serialised on every core, prints as one serialisation of the whole.
+    #[test]
+    fn a_long_list_prints_as_serde_json_prints_it() {
+        let mut verdicts: Vec<Verdict> = (0..PARALLEL_FROM as u64 * 2 + 1)
+            .map(|at| Verdict::unattributed(vec![Reason::Malformed], at))
+            .collect();
+        verdicts[1] = verdict(vec![]);
+        verdicts[2].certifier_name = Some("Line one\nline two \"quoted\"".to_owned());
+        verdicts[3].fields = vec!["given_name".to_owned(), "birthdate".to_owned()];
+        verdicts[4].subject = Some(Address::repeat_byte(0x11));
+        let printed = to_json_pretty(&verdicts).expect("verdicts serialise");
+        assert_eq!(
+            printed,
+            serde_json::to_string_pretty(&verdicts).expect("verdicts serialise")
+        );
+        assert_eq!(
+            to_json_pretty(&verdicts[..3]).expect("verdicts serialise"),
+            serde_json::to_string_pretty(&verdicts[..3]).expect("verdicts serialise")
+        );
     }
 
     #[test]

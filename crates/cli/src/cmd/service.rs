@@ -269,7 +269,7 @@ impl VerifyArgs {
         let verdicts = verifier.verify_batch(reading.await??, &policy).await?;
         let output = match verdicts.as_slice() {
             [verdict] => serde_json::to_string_pretty(verdict)?,
-            verdicts => serde_json::to_string_pretty(verdicts)?,
+            verdicts => kyc_verifier::to_json_pretty(verdicts)?,
         };
         println!("{output}");
         let paths: Vec<_> = self.submissions.iter().map(|path| path.display()).collect();
