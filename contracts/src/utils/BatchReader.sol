@@ -7,6 +7,7 @@ pragma solidity ^0.8.30;
 /// the call's output, so many views are read at one block, in one round trip, on any node.
 /// @dev The output is returned as the created contract's code, so nodes cap it at 24,576 bytes
 /// (EIP-170), as they cap the creation code at 49,152 (EIP-3860): callers size their batches.
+/// The results are packed, with no ABI encoding, to fit as many as the cap allows.
 contract BatchReader {
     /// @notice One read: a static call of `target` with `data`, given at most `gas`, of which at
     /// most `maxReturn` bytes of the answer are kept.
@@ -17,45 +18,49 @@ contract BatchReader {
         bytes data;
     }
 
-    /// @notice What one read returned; `success` is false when the target has no code (an account
-    /// or a precompile), or the call reverted or ran out of gas.
-    struct ReadResult {
-        bool success;
-        bytes data;
-    }
-
-    /// @notice Makes every read and returns `abi.encode(block.number, results)` as the call's output.
+    /// @notice Makes every read and returns, as the call's output, the block number (32 bytes)
+    /// followed by each read's result in order: a byte that is 1 when the read succeeded and 0
+    /// when the target has no code (an account or a precompile), or the call reverted or ran out
+    /// of gas; the length of the answer kept (4 bytes, big-endian); and the answer kept.
     constructor(Read[] memory reads) {
-        ReadResult[] memory results = new ReadResult[](reads.length);
+        uint256 size = 32;
+        for (uint256 i; i < reads.length; ++i) {
+            size += 5 + reads[i].maxReturn;
+        }
+        bytes memory output = new bytes(size);
+        uint256 at;
+        assembly ("memory-safe") {
+            at := add(output, 0x20)
+            mstore(at, number())
+            at := add(at, 0x20)
+        }
         for (uint256 i; i < reads.length; ++i) {
             Read memory read = reads[i];
-            bytes memory data = new bytes(read.maxReturn);
-            results[i].data = data;
-            if (read.target.code.length == 0) {
-                _setLength(data, 0);
-                continue;
-            }
-            (address target, uint256 gasAllowed, bytes memory input) = (read.target, read.gas, read.data);
             bool success;
-            uint256 size;
-            // Only up to `maxReturn` bytes are copied, so a long answer costs this call nothing.
-            assembly ("memory-safe") {
-                success := staticcall(gasAllowed, target, add(input, 0x20), mload(input), add(data, 0x20), mload(data))
-                size := returndatasize()
+            uint256 kept;
+            if (read.target.code.length != 0) {
+                (address target, uint256 gasAllowed, bytes memory input, uint256 maxReturn) =
+                    (read.target, read.gas, read.data, read.maxReturn);
+                // Only up to `maxReturn` bytes are copied, so a long answer costs this call nothing.
+                assembly ("memory-safe") {
+                    success := staticcall(gasAllowed, target, add(input, 0x20), mload(input), add(at, 5), maxReturn)
+                    kept := returndatasize()
+                    if gt(kept, maxReturn) { kept := maxReturn }
+                }
             }
-            results[i].success = success;
-            if (size < data.length) _setLength(data, size);
+            // Byte by byte: a word written here would overwrite the answer after it.
+            assembly ("memory-safe") {
+                mstore8(at, success)
+                mstore8(add(at, 1), shr(24, kept))
+                mstore8(add(at, 2), shr(16, kept))
+                mstore8(add(at, 3), shr(8, kept))
+                mstore8(add(at, 4), kept)
+                at := add(at, add(5, kept))
+            }
         }
-        bytes memory output = abi.encode(block.number, results);
         assembly ("memory-safe") {
-            return(add(output, 0x20), mload(output))
-        }
-    }
-
-    /// @dev Shortens `data` in place.
-    function _setLength(bytes memory data, uint256 length) private pure {
-        assembly ("memory-safe") {
-            mstore(data, length)
+            let start := add(output, 0x20)
+            return(start, sub(at, start))
         }
     }
 }

@@ -11,7 +11,7 @@ use alloy::{
     primitives::{Address, Bytes, B256, U256},
     providers::{DynProvider, Provider},
     rpc::{client::BatchRequest, types::TransactionRequest},
-    sol_types::{SolCall, SolConstructor, SolValue},
+    sol_types::{SolCall, SolConstructor},
     transports::{RpcError, TransportErrorKind},
 };
 use kyc_contracts::{BatchReader, KycRegistry};
@@ -36,6 +36,8 @@ const MAX_INITCODE_SIZE: usize = 49_152;
 const MAX_OUTPUT_SIZE: usize = 24_576;
 /// An attestation as the registry returns it: five words.
 const ATTESTATION_SIZE: u32 = 5 * 32;
+/// A packed result's flag byte and 4-byte length, before its data.
+const RESULT_HEADER_SIZE: usize = 5;
 /// The longest certifier name read, ABI-encoded; a longer one does not decode.
 const MAX_NAME_SIZE: u32 = 1024;
 
@@ -46,14 +48,15 @@ const ERC1271_MAGIC_WORD: B256 = B256::new([
     0, 0, 0, 0,
 ]);
 
-alloy::sol! {
-    /// What one read of a [`BatchReader`] returned (its `ReadResult`): `success` is false
-    /// when the target has no code, or the call reverted or ran out of gas.
-    struct ReadResult {
-        bool success;
-        bytes data;
-    }
+/// What one read of a [`BatchReader`] returned: `success` is false when the target has
+/// no code, or the call reverted or ran out of gas.
+#[derive(Debug, PartialEq)]
+struct ReadResult {
+    success: bool,
+    data: Bytes,
+}
 
+alloy::sol! {
     /// ERC-1271: a contract account's signature check.
     interface IERC1271 {
         /// Returns `0x1626ba7e` when `signature` is the account's for `hash`.
@@ -330,8 +333,8 @@ impl Chain {
     /// [`CONTRACT_GAS_PER_CALL`]. No reads still make one call, which tells the block.
     fn split(&self, reads: Vec<BatchReader::Read>) -> Vec<Bytes> {
         // The constructor's argument: its offset and the array's length; the output: the
-        // block number, the results' offset and their length.
-        let (empty_input, empty_output) = (BatchReader::BYTECODE.len() + 64, 96);
+        // block number.
+        let (empty_input, empty_output) = (BatchReader::BYTECODE.len() + 64, 32);
         let mut parts = vec![Vec::new()];
         let (mut contract_gas, mut input, mut output) = (0, empty_input, empty_output);
         for read in reads {
@@ -341,8 +344,8 @@ impl Chain {
             };
             // A read: its offset, four head words, the data's length and padded data.
             let read_input = 6 * 32 + read.data.len().div_ceil(32) * 32;
-            // A result: its offset, two head words, the data's length and padded data.
-            let read_output = 4 * 32 + (read.maxReturn as usize).div_ceil(32) * 32;
+            // A result: its flag, its length and its data, packed.
+            let read_output = RESULT_HEADER_SIZE + read.maxReturn as usize;
             let part = parts.last_mut().filter(|part| {
                 part.len() < self.batch_limit
                     && contract_gas + gas <= CONTRACT_GAS_PER_CALL
@@ -387,11 +390,7 @@ impl Chain {
             batch.send().await.map_err(rpc_error)?;
             for waiter in waiters {
                 let output = waiter.await.map_err(rpc_error)?;
-                let (block, results) = <(U256, Vec<ReadResult>)>::abi_decode_params(&output)
-                    .map_err(|e| Error::Rpc(format!("undecodable batch of reads: {e}")))?;
-                let block = u64::try_from(block)
-                    .map_err(|_| Error::Rpc(format!("block number {block} out of range")))?;
-                answered.push((block, results));
+                answered.push(decode_batch(&output)?);
             }
         }
         Ok(answered)
@@ -408,6 +407,41 @@ impl Chain {
             });
         }
         Ok(result.data)
+    }
+}
+
+/// A [`BatchReader`]'s output: the block number (a 32-byte word), then each result
+/// packed: a flag byte (1 when the read succeeded), the length of the data kept (4
+/// bytes, big-endian) and the data.
+fn decode_batch(output: &[u8]) -> Result<(u64, Vec<ReadResult>)> {
+    let undecodable = |what: &str| Error::Rpc(format!("undecodable batch of reads: {what}"));
+    let (block, mut rest) = output
+        .split_first_chunk::<32>()
+        .ok_or_else(|| undecodable("no block number"))?;
+    let block = U256::from_be_bytes(*block);
+    let block = u64::try_from(block)
+        .map_err(|_| Error::Rpc(format!("block number {block} out of range")))?;
+    let mut results = Vec::new();
+    while let Some((header, after)) = rest.split_first_chunk::<RESULT_HEADER_SIZE>() {
+        let [flag, length @ ..] = *header;
+        let success = match flag {
+            0 => false,
+            1 => true,
+            _ => return Err(undecodable("a flag other than 0 or 1")),
+        };
+        let length = u32::from_be_bytes(length) as usize;
+        let data = after
+            .get(..length)
+            .ok_or_else(|| undecodable("a result longer than the output"))?;
+        results.push(ReadResult {
+            success,
+            data: Bytes::copy_from_slice(data),
+        });
+        rest = &after[length..];
+    }
+    match rest.is_empty() {
+        true => Ok((block, results)),
+        false => Err(undecodable("a result cut short")),
     }
 }
 
@@ -439,4 +473,59 @@ fn missing_answer() -> Error {
 
 pub(crate) fn rpc_error(error: RpcError<TransportErrorKind>) -> Error {
     Error::Rpc(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An output of a batch reader: block 7, then `results` packed.
+    fn output(results: &[&[u8]]) -> Vec<u8> {
+        let mut output = U256::from(7).to_be_bytes::<32>().to_vec();
+        for result in results {
+            output.extend_from_slice(result);
+        }
+        output
+    }
+
+    #[test]
+    fn a_batch_output_decodes_into_its_block_and_results() {
+        let decoded = decode_batch(&output(&[&[1, 0, 0, 0, 2, 0xab, 0xcd], &[0, 0, 0, 0, 0]]));
+        assert_eq!(
+            decoded.expect("a well-formed output"),
+            (
+                7,
+                vec![
+                    ReadResult {
+                        success: true,
+                        data: Bytes::from_static(&[0xab, 0xcd]),
+                    },
+                    ReadResult {
+                        success: false,
+                        data: Bytes::new(),
+                    },
+                ]
+            )
+        );
+        assert_eq!(decode_batch(&output(&[])).expect("no reads"), (7, vec![]));
+    }
+
+    /// A node's answer is not trusted to be well formed: a bad one is an error, never a
+    /// panic or a result read past its end.
+    #[test]
+    fn a_malformed_batch_output_is_an_error() {
+        let mut too_high = vec![0xff; 32];
+        too_high.extend_from_slice(&[0, 0, 0, 0, 0]);
+        for bad in [
+            vec![0; 31],
+            output(&[&[2, 0, 0, 0, 0]]),
+            output(&[&[1, 0, 0, 0, 3, 0xab, 0xcd]]),
+            output(&[&[1, 0, 0, 0xff, 0xff, 0xab]]),
+            output(&[&[1, 0, 0]]),
+            too_high,
+        ] {
+            let error = decode_batch(&bad).expect_err("a malformed output");
+            assert!(matches!(error, Error::Rpc(_)), "{error:?}");
+        }
+    }
 }
