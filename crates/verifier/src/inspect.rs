@@ -72,6 +72,18 @@ pub fn inspect(json: &[u8]) -> Inspection {
     }
 }
 
+/// The bytes of a submission file, read no further than one byte past
+/// [`MAX_SUBMISSION_BYTES`]: a larger file costs no more to refuse as malformed.
+pub fn read_submission_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    // Room for a typical submission: read, then the end, with no size asked first.
+    let mut json = Vec::with_capacity(8 * 1024);
+    std::fs::File::open(path)?
+        .take(MAX_SUBMISSION_BYTES as u64 + 1)
+        .read_to_end(&mut json)?;
+    Ok(json)
+}
+
 /// The submission in `json`, unless it is too large or not one.
 pub(crate) fn parse_submission(json: &[u8]) -> Option<Submission> {
     if json.len() > MAX_SUBMISSION_BYTES {
@@ -145,5 +157,28 @@ fn key_order<'a>(claims: impl Iterator<Item = &'a SaltedClaim>) -> KeyOrder {
         KeyOrder::Unordered
     } else {
         KeyOrder::Ascending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A submission file is read whole; a larger one than any submission only to one
+    /// byte past the limit, and then refused as malformed.
+    #[test]
+    fn a_submission_file_is_read_no_further_than_the_largest_submission() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let small = dir.path().join("small.json");
+        std::fs::write(&small, b"{}").expect("a small file");
+        assert_eq!(read_submission_file(&small).expect("read"), b"{}");
+
+        let large = dir.path().join("large.json");
+        std::fs::write(&large, vec![b' '; MAX_SUBMISSION_BYTES + 100]).expect("a large file");
+        let read = read_submission_file(&large).expect("read");
+        assert_eq!(read.len(), MAX_SUBMISSION_BYTES + 1);
+        assert!(parse_submission(&read).is_none());
+
+        assert!(read_submission_file(&dir.path().join("missing.json")).is_err());
     }
 }

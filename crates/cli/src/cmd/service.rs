@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context};
 use clap::Subcommand;
 use kyc_verifier::{
     describe_refused,
+    inspect::read_submission_file,
     qr::{self, QrFormat, SessionCode},
     AnyStore, Batch, Policy, SessionRequest, Verifier, DEFAULT_BATCH_LIMIT,
 };
@@ -262,7 +263,8 @@ impl VerifyArgs {
         let paths = self.submissions.clone(); // read and inspected while connecting
         let reading = tokio::task::spawn_blocking(move || {
             Batch::load(&paths, |path: &PathBuf| {
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+                read_submission_file(path)
+                    .with_context(|| format!("cannot read {}", path.display()))
             })
         });
         let verifier = self.batch.apply(self.verifier.connect().await?);
