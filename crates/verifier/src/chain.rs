@@ -429,15 +429,14 @@ fn decode_batch(output: &[u8]) -> Result<(u64, Vec<ReadResult>)> {
             1 => true,
             _ => return Err(undecodable("a flag other than 0 or 1")),
         };
-        let length = u32::from_be_bytes(length) as usize;
-        let data = after
-            .get(..length)
+        let (data, remaining) = after
+            .split_at_checked(u32::from_be_bytes(length) as usize)
             .ok_or_else(|| undecodable("a result longer than the output"))?;
         results.push(ReadResult {
             success,
             data: Bytes::copy_from_slice(data),
         });
-        rest = &after[length..];
+        rest = remaining;
     }
     match rest.is_empty() {
         true => Ok((block, results)),
