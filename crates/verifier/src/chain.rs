@@ -64,6 +64,13 @@ alloy::sol! {
     }
 }
 
+/// One `eth_call` of a [`BatchReader`]: its creation code, and how many reads it makes.
+#[derive(Clone)]
+struct ReaderCall {
+    code: Bytes,
+    reads: usize,
+}
+
 /// What to read for one submission.
 pub(crate) struct Query {
     pub(crate) subject: Address,
@@ -307,7 +314,7 @@ impl Chain {
             .filter(|&index| answered[index].0 != block)
             .collect();
         if !stale.is_empty() {
-            let again: Vec<Bytes> = stale.iter().map(|&index| calls[index].clone()).collect();
+            let again: Vec<ReaderCall> = stale.iter().map(|&index| calls[index].clone()).collect();
             let reread = self.call_all(&again, BlockId::number(block)).await?;
             for (index, answer) in stale.into_iter().zip(reread) {
                 answered[index] = answer;
@@ -331,7 +338,7 @@ impl Chain {
     /// limit of reads, within the sizes nodes take ([`MAX_INITCODE_SIZE`] in,
     /// [`MAX_OUTPUT_SIZE`] out), and subject contracts' gas within
     /// [`CONTRACT_GAS_PER_CALL`]. No reads still make one call, which tells the block.
-    fn split(&self, reads: Vec<BatchReader::Read>) -> Vec<Bytes> {
+    fn split(&self, reads: Vec<BatchReader::Read>) -> Vec<ReaderCall> {
         // The constructor's argument: its offset and the array's length; the output: the
         // block number.
         let (empty_input, empty_output) = (BatchReader::BYTECODE.len() + 64, 32);
@@ -366,31 +373,39 @@ impl Chain {
         parts
             .into_iter()
             .map(|reads| {
+                let count = reads.len();
                 let arguments = BatchReader::constructorCall { reads }.abi_encode();
                 debug_assert!(BatchReader::BYTECODE.len() + arguments.len() <= MAX_INITCODE_SIZE);
-                [BatchReader::BYTECODE.as_ref(), &arguments].concat().into()
+                ReaderCall {
+                    code: [BatchReader::BYTECODE.as_ref(), &arguments].concat().into(),
+                    reads: count,
+                }
             })
             .collect()
     }
 
-    /// Runs each creation code in `calls` as an `eth_call` at `at`, at most the batch
-    /// limit per JSON-RPC batch; returns each call's block number and results.
-    async fn call_all(&self, calls: &[Bytes], at: BlockId) -> Result<Vec<(u64, Vec<ReadResult>)>> {
+    /// Runs each of `calls` as an `eth_call` at `at`, at most the batch limit per
+    /// JSON-RPC batch; returns each call's block number and results, one per read.
+    async fn call_all(
+        &self,
+        calls: &[ReaderCall],
+        at: BlockId,
+    ) -> Result<Vec<(u64, Vec<ReadResult>)>> {
         let mut answered = Vec::with_capacity(calls.len());
         for chunk in calls.chunks(self.batch_limit) {
             let mut batch = BatchRequest::new(self.provider.client());
             let waiters = chunk
                 .iter()
-                .map(|code| {
-                    let call = TransactionRequest::default().input(code.clone().into());
+                .map(|reader| {
+                    let call = TransactionRequest::default().input(reader.code.clone().into());
                     batch.add_call::<_, Bytes>("eth_call", &(call, at))
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(rpc_error)?;
             batch.send().await.map_err(rpc_error)?;
-            for waiter in waiters {
+            for (waiter, reader) in waiters.into_iter().zip(chunk) {
                 let output = waiter.await.map_err(rpc_error)?;
-                answered.push(decode_batch(&output)?);
+                answered.push(decode_batch(&output, reader.reads)?);
             }
         }
         Ok(answered)
@@ -410,38 +425,48 @@ impl Chain {
     }
 }
 
-/// A [`BatchReader`]'s output: the block number (a 32-byte word), then each result
-/// packed: a flag byte (1 when the read succeeded), the length of the data kept (4
-/// bytes, big-endian) and the data.
-fn decode_batch(output: &[u8]) -> Result<(u64, Vec<ReadResult>)> {
+/// A [`BatchReader`]'s output for `reads` reads: the block number (a 32-byte word),
+/// then each result packed: a flag byte (1 when the read succeeded), the length of the
+/// data kept (4 bytes, big-endian) and the data, which the results share with `output`.
+/// An output with another number of results is refused: results would go to other reads.
+fn decode_batch(output: &Bytes, reads: usize) -> Result<(u64, Vec<ReadResult>)> {
     let undecodable = |what: &str| Error::Rpc(format!("undecodable batch of reads: {what}"));
-    let (block, mut rest) = output
+    let (block, _) = output
         .split_first_chunk::<32>()
         .ok_or_else(|| undecodable("no block number"))?;
     let block = U256::from_be_bytes(*block);
     let block = u64::try_from(block)
         .map_err(|_| Error::Rpc(format!("block number {block} out of range")))?;
-    let mut results = Vec::new();
-    while let Some((header, after)) = rest.split_first_chunk::<RESULT_HEADER_SIZE>() {
+    let mut results = Vec::with_capacity(reads);
+    let mut at = 32;
+    while at < output.len() {
+        let Some((header, _)) = output[at..].split_first_chunk::<RESULT_HEADER_SIZE>() else {
+            return Err(undecodable("a result cut short"));
+        };
         let [flag, length @ ..] = *header;
         let success = match flag {
             0 => false,
             1 => true,
             _ => return Err(undecodable("a flag other than 0 or 1")),
         };
-        let (data, remaining) = after
-            .split_at_checked(u32::from_be_bytes(length) as usize)
-            .ok_or_else(|| undecodable("a result longer than the output"))?;
+        let start = at + RESULT_HEADER_SIZE;
+        let end = start + u32::from_be_bytes(length) as usize;
+        if end > output.len() {
+            return Err(undecodable("a result longer than the output"));
+        }
         results.push(ReadResult {
             success,
-            data: Bytes::copy_from_slice(data),
+            data: output.slice(start..end),
         });
-        rest = remaining;
+        at = end;
     }
-    match rest.is_empty() {
-        true => Ok((block, results)),
-        false => Err(undecodable("a result cut short")),
+    if results.len() != reads {
+        return Err(undecodable(&format!(
+            "{} results for {reads} reads",
+            results.len()
+        )));
     }
+    Ok((block, results))
 }
 
 /// The read that puts `signature` for `hash` to the contract at `subject` (ERC-1271),
@@ -479,17 +504,20 @@ mod tests {
     use super::*;
 
     /// An output of a batch reader: block 7, then `results` packed.
-    fn output(results: &[&[u8]]) -> Vec<u8> {
+    fn output(results: &[&[u8]]) -> Bytes {
         let mut output = U256::from(7).to_be_bytes::<32>().to_vec();
         for result in results {
             output.extend_from_slice(result);
         }
-        output
+        output.into()
     }
 
     #[test]
     fn a_batch_output_decodes_into_its_block_and_results() {
-        let decoded = decode_batch(&output(&[&[1, 0, 0, 0, 2, 0xab, 0xcd], &[0, 0, 0, 0, 0]]));
+        let decoded = decode_batch(
+            &output(&[&[1, 0, 0, 0, 2, 0xab, 0xcd], &[0, 0, 0, 0, 0]]),
+            2,
+        );
         assert_eq!(
             decoded.expect("a well-formed output"),
             (
@@ -506,7 +534,10 @@ mod tests {
                 ]
             )
         );
-        assert_eq!(decode_batch(&output(&[])).expect("no reads"), (7, vec![]));
+        assert_eq!(
+            decode_batch(&output(&[]), 0).expect("no reads"),
+            (7, vec![])
+        );
     }
 
     /// A node's answer is not trusted to be well formed: a bad one is an error, never a
@@ -516,15 +547,27 @@ mod tests {
         let mut too_high = vec![0xff; 32];
         too_high.extend_from_slice(&[0, 0, 0, 0, 0]);
         for bad in [
-            vec![0; 31],
+            Bytes::from(vec![0; 31]),
             output(&[&[2, 0, 0, 0, 0]]),
             output(&[&[1, 0, 0, 0, 3, 0xab, 0xcd]]),
             output(&[&[1, 0, 0, 0xff, 0xff, 0xab]]),
             output(&[&[1, 0, 0]]),
-            too_high,
+            too_high.into(),
         ] {
-            let error = decode_batch(&bad).expect_err("a malformed output");
+            let error = decode_batch(&bad, 1).expect_err("a malformed output");
             assert!(matches!(error, Error::Rpc(_)), "{error:?}");
+        }
+    }
+
+    /// An output cut at a result's end, or with a result too many, decodes but does not
+    /// match its reads: it is refused rather than shifting results onto other reads.
+    #[test]
+    fn a_batch_output_with_another_number_of_results_is_an_error() {
+        let two = output(&[&[1, 0, 0, 0, 1, 0xab], &[1, 0, 0, 0, 1, 0xcd]]);
+        assert!(decode_batch(&two, 2).is_ok());
+        for reads in [1, 3] {
+            let error = decode_batch(&two, reads).expect_err("another number of results");
+            assert!(error.to_string().contains("2 results for"), "{error}");
         }
     }
 }
