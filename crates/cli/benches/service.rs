@@ -155,10 +155,12 @@ impl Bench<'_> {
     async fn verify(&self, database: &str) {
         let mut one = Vec::new();
         let mut many = Vec::new();
-        let rounds = std::env::var("KYC_BENCH_ROUNDS")
-            .ok()
-            .and_then(|n| n.parse().ok());
-        for _ in 0..rounds.unwrap_or(ROUNDS) {
+        let rounds = std::env::var("KYC_BENCH_ROUNDS").map_or(ROUNDS, |rounds| {
+            rounds
+                .parse()
+                .expect("KYC_BENCH_ROUNDS is a number of calls")
+        });
+        for _ in 0..rounds {
             one.push(self.time_verify(1).await);
             many.push(self.time_verify(SUBMISSIONS).await);
         }
