@@ -73,3 +73,114 @@ pub mod option {
             .transpose()
     }
 }
+
+/// The same for addresses, EIP-55 checksummed out, faster when few addresses repeat:
+/// each thread remembers the text of the last two it wrote. A verdict, its event and
+/// its customer name the same subject and certifier, and a batch one certifier, so
+/// most addresses are hashed once rather than at every mention.
+pub mod address {
+    use std::cell::Cell;
+
+    use alloy_primitives::Address;
+    use serde::{Deserializer, Serializer};
+
+    /// The length of `0x` and 40 hex digits.
+    const TEXT_LEN: usize = 42;
+
+    /// An address and its EIP-55 text.
+    type Written = Option<(Address, [u8; TEXT_LEN])>;
+
+    thread_local! {
+        /// The last two addresses written on this thread, the most recent first.
+        static RECENT: Cell<[Written; 2]> = const { Cell::new([None; 2]) };
+    }
+
+    /// `address` as EIP-55 text, handed to `write`.
+    pub fn with_text<R>(address: &Address, write: impl FnOnce(&str) -> R) -> R {
+        let mut recent = RECENT.get();
+        let text = match recent {
+            [Some((last, text)), _] if last == *address => text,
+            [first, Some((last, text))] if last == *address => {
+                recent = [Some((last, text)), first];
+                text
+            }
+            [first, _] => {
+                let mut text = [0u8; TEXT_LEN];
+                let _: &mut str = address.to_checksum_raw(&mut text, None);
+                recent = [Some((*address, text)), first];
+                text
+            }
+        };
+        RECENT.set(recent);
+        // Checksummed hex is ASCII.
+        write(std::str::from_utf8(&text).unwrap_or_default())
+    }
+
+    /// `address` as EIP-55 text.
+    pub fn text(address: &Address) -> String {
+        with_text(address, str::to_owned)
+    }
+
+    /// Writes the EIP-55 text.
+    pub fn serialize<S: Serializer>(address: &Address, serializer: S) -> Result<S::Ok, S::Error> {
+        with_text(address, |text| serializer.serialize_str(text))
+    }
+
+    /// Reads `0x` and 40 hex digits of any case.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
+        super::deserialize(deserializer)
+    }
+
+    /// The same for an optional address: `null` when absent.
+    pub mod option {
+        use alloy_primitives::Address;
+        use serde::{Deserializer, Serializer};
+
+        /// Writes the EIP-55 text, or `null`.
+        pub fn serialize<S: Serializer>(
+            address: &Option<Address>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match address {
+                Some(address) => super::serialize(address, serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        /// Reads `null`, or `0x` and 40 hex digits of any case.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Address>, D::Error> {
+            super::super::option::deserialize(deserializer)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn writes_each_address_as_its_own_checksummed_text_whatever_came_before() {
+            let addresses = [
+                Address::repeat_byte(0xab),
+                Address::repeat_byte(0x11),
+                Address::repeat_byte(0xab),
+                Address::repeat_byte(0x5c),
+                Address::repeat_byte(0x11),
+                Address::repeat_byte(0x5c),
+                Address::repeat_byte(0x5c),
+                Address::ZERO,
+            ];
+            for _ in 0..2 {
+                for address in addresses {
+                    assert_eq!(text(&address), address.to_checksum(None));
+                }
+            }
+            let on_another_thread = std::thread::spawn(|| text(&Address::repeat_byte(0x11)));
+            assert_eq!(
+                on_another_thread.join().ok(),
+                Some(Address::repeat_byte(0x11).to_checksum(None))
+            );
+        }
+    }
+}

@@ -78,10 +78,10 @@ impl CustomerStatus {
 #[serde(deny_unknown_fields)]
 pub struct Customer {
     /// The person's address.
-    #[serde(with = "kyc_core::hex")]
+    #[serde(with = "kyc_core::hex::address")]
     pub subject: Address,
     /// The certifier of the verified attestation.
-    #[serde(with = "kyc_core::hex")]
+    #[serde(with = "kyc_core::hex::address")]
     pub certifier: Address,
     /// The verified root.
     pub root: B256,

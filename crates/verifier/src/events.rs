@@ -2,7 +2,7 @@
 //! status, as the events of signed webhooks. An event names addresses, roots,
 //! registration IDs, blocks and transactions, never a claim value.
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{hex, Address, B256};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Outcome, Reason, Result, Verdict};
@@ -51,14 +51,14 @@ pub struct EventData {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "kyc_core::hex::option"
+        with = "kyc_core::hex::address::option"
     )]
     pub subject: Option<Address>,
     /// The certifier of the attestation; absent when nobody signed.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "kyc_core::hex::option"
+        with = "kyc_core::hex::address::option"
     )]
     pub certifier: Option<Address>,
     /// The verified root; absent for a rejection without an attestation.
@@ -186,13 +186,7 @@ impl Event {
 pub fn new_event_id() -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(Error::Random)?;
-    Ok(format!(
-        "msg_{}",
-        bytes
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect::<String>()
-    ))
+    Ok(format!("msg_{}", hex::encode(bytes)))
 }
 
 #[cfg(test)]
@@ -235,6 +229,9 @@ mod tests {
         );
         let id = new_event_id()?;
         assert!(id.starts_with("msg_") && id.len() == 36, "{id}");
+        assert!(id[4..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
         assert_ne!(id, new_event_id()?);
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! The checks of a submission that need neither the chain nor the store: shape and
 //! sizes, leaf order, the commitment, and the subject's ECDSA signature.
 
+use std::cell::RefCell;
+
 use alloy::primitives::{Address, B256};
 use kyc_core::{
     claims::{SaltedClaim, MAX_CLAIMS},
@@ -94,13 +96,32 @@ pub(crate) fn parse_submission(json: &[u8]) -> Option<Submission> {
     serde_json::from_slice(json).ok()
 }
 
+thread_local! {
+    /// The last service origin found bare on this thread: a batch answers one service.
+    static LAST_BARE_ORIGIN: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// [`is_bare_origin`], parsing only an origin other than the last one found bare here.
+fn is_known_bare_origin(service: &str) -> bool {
+    LAST_BARE_ORIGIN.with_borrow_mut(|last| {
+        if !last.is_empty() && last == service {
+            return true;
+        }
+        let bare = is_bare_origin(service);
+        if bare {
+            service.clone_into(last);
+        }
+        bare
+    })
+}
+
 /// [`inspect`] for a submission already parsed.
 pub fn inspect_submission(submission: Submission) -> Inspection {
     let mut reasons = Vec::new();
     let well_formed = (1..=MAX_CLAIMS).contains(&submission.leaves.len())
         && submission.signature.len() <= MAX_SIGNATURE_LEN
         && submission.service.len() <= MAX_SERVICE_LEN
-        && is_bare_origin(&submission.service)
+        && is_known_bare_origin(&submission.service)
         && !submission.subject.is_zero()
         && submission.disclosed().all(|claim| claim.check().is_ok());
     if !well_formed {
@@ -163,6 +184,28 @@ fn key_order<'a>(claims: impl Iterator<Item = &'a SaltedClaim>) -> KeyOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_origin_remembered_as_bare_leaves_every_other_to_be_checked() {
+        for service in [
+            "https://bank.example",
+            "https://bank.example",
+            "https://bank.example/",
+            "https://bank.example",
+            "https://Bank.example",
+            "",
+            "https://bank.example:443",
+            "http://shop.example:8080",
+            "https://bank.example",
+            "http://shop.example:8080",
+        ] {
+            assert_eq!(
+                is_known_bare_origin(service),
+                is_bare_origin(service),
+                "{service}"
+            );
+        }
+    }
 
     /// A submission file is read whole; a larger one than any submission only to one
     /// byte past the limit, and then refused as malformed.

@@ -104,10 +104,10 @@ pub struct Verdict {
     /// The registration answered; absent when the submission does not parse.
     pub registration_id: Option<B256>,
     /// The subject the submission names.
-    #[serde(default, with = "kyc_core::hex::option")]
+    #[serde(default, with = "kyc_core::hex::address::option")]
     pub subject: Option<Address>,
     /// The certifier the submission names.
-    #[serde(default, with = "kyc_core::hex::option")]
+    #[serde(default, with = "kyc_core::hex::address::option")]
     pub certifier: Option<Address>,
     /// The certifier's name in the registry; absent for a certifier that is not current.
     pub certifier_name: Option<String>,

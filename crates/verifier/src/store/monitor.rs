@@ -209,8 +209,8 @@ impl CustomerRow {
     fn new(customer: &Customer) -> Self {
         Self {
             subject: customer.subject,
-            subject_text: customer.subject.to_string(),
-            certifier: customer.certifier.to_string(),
+            subject_text: kyc_core::hex::address::text(&customer.subject),
+            certifier: kyc_core::hex::address::text(&customer.certifier),
             root: customer.root.to_string(),
             registration_id: customer.registration_id.to_string(),
             status: customer.status.code(),

@@ -494,7 +494,7 @@ macro_rules! impl_store {
                 &self,
                 registration_ids: &[alloy::primitives::B256],
             ) -> $crate::Result<Vec<Option<$crate::SessionRecord>>> {
-                let mut found = std::collections::HashMap::new();
+                let mut found = std::collections::HashMap::with_capacity(registration_ids.len());
                 for chunk in registration_ids.chunks(rows::IDS_PER_QUERY) {
                     let select = rows::select_many(chunk.len());
                     let mut query = sqlx::query(&select);
