@@ -13,7 +13,8 @@ pub use error::{Error, Result};
 
 /// The length of a key, in bytes.
 pub const KEY_LEN: usize = 32;
-const NONCE_LEN: usize = 24;
+/// The length of a nonce, in bytes: the first bytes of a sealed value.
+pub const NONCE_LEN: usize = 24;
 
 /// A key that seals values with XChaCha20-Poly1305. Its `Debug` shows no key byte.
 #[derive(Clone)]
@@ -52,8 +53,18 @@ impl SealingKey {
 
     /// Encrypts `plain`, bound to `associated`: a fresh nonce, then the ciphertext and tag.
     pub fn seal(&self, plain: &[u8], associated: &[u8]) -> Result<Vec<u8>> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(Error::Random)?;
+        self.seal_from(&mut RandomPool::default(), plain, associated)
+    }
+
+    /// [`seal`](Self::seal) with the nonce taken from `pool`: sealing many values
+    /// asks the operating system for random bytes once, not once per value.
+    pub fn seal_from(
+        &self,
+        pool: &mut RandomPool,
+        plain: &[u8],
+        associated: &[u8],
+    ) -> Result<Vec<u8>> {
+        let nonce: [u8; NONCE_LEN] = pool.take()?;
         let sealed = self
             .cipher()
             .encrypt(
@@ -88,6 +99,43 @@ impl SealingKey {
     }
 }
 
+/// Random bytes from the operating system's generator, drawn together and handed out
+/// once each: the nonces of many sealed values, or many IDs, for one system call.
+/// When the pool runs out it draws afresh.
+#[derive(Default)]
+pub struct RandomPool {
+    /// Bytes not handed out yet, taken from the end.
+    bytes: Vec<u8>,
+}
+
+impl RandomPool {
+    /// A pool of `len` random bytes.
+    pub fn draw(len: usize) -> Result<Self> {
+        let mut bytes = vec![0; len];
+        getrandom::fill(&mut bytes).map_err(Error::Random)?;
+        Ok(Self { bytes })
+    }
+
+    /// The next `N` random bytes; no byte is handed out twice.
+    pub fn take<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut taken = [0; N];
+        match self.bytes.len().checked_sub(N) {
+            Some(rest) => {
+                taken.copy_from_slice(&self.bytes[rest..]);
+                self.bytes.truncate(rest);
+            }
+            None => getrandom::fill(&mut taken).map_err(Error::Random)?,
+        }
+        Ok(taken)
+    }
+}
+
+impl fmt::Debug for RandomPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RandomPool({} bytes)", self.bytes.len())
+    }
+}
+
 impl From<[u8; KEY_LEN]> for SealingKey {
     fn from(key: [u8; KEY_LEN]) -> Self {
         Self(key)
@@ -102,7 +150,31 @@ impl fmt::Debug for SealingKey {
 
 #[cfg(test)]
 mod tests {
-    use super::{Error, SealingKey, KEY_LEN};
+    use super::{Error, RandomPool, SealingKey, KEY_LEN};
+
+    #[test]
+    fn a_pool_hands_out_each_byte_once_then_draws_afresh() -> super::Result<()> {
+        let mut pool = RandomPool::draw(40)?;
+        let first: [u8; 24] = pool.take()?;
+        let second: [u8; 16] = pool.take()?;
+        assert!(format!("{pool:?}").contains("0 bytes"));
+        let third: [u8; 24] = pool.take()?;
+        let fourth: [u8; 24] = pool.take()?;
+        assert!(!first.windows(16).any(|window| window == second));
+        assert_ne!(first, third);
+        assert_ne!(third, fourth);
+        let key = SealingKey::from([7; KEY_LEN]);
+        let mut pool = RandomPool::draw(48)?;
+        let sealed = [
+            key.seal_from(&mut pool, b"Ada", b"row 1")?,
+            key.seal_from(&mut pool, b"Ada", b"row 1")?,
+        ];
+        assert_ne!(sealed[0][..24], sealed[1][..24], "a nonce each");
+        for sealed in sealed {
+            assert_eq!(key.open(&sealed, b"row 1")?, b"Ada");
+        }
+        Ok(())
+    }
 
     #[test]
     fn a_sealed_value_opens_only_with_its_key_its_place_and_unaltered() -> super::Result<()> {

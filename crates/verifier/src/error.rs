@@ -31,7 +31,7 @@ pub enum Error {
     DatabaseFile(#[from] std::io::Error),
     /// The key file that seals disclosed claims could not be read or created.
     #[error("database key: {0}")]
-    DatabaseKey(#[from] kyc_seal::Error),
+    DatabaseKey(kyc_seal::Error),
     /// The database's claims were sealed under another key.
     #[error("the database key does not open this database: its claims were sealed under another key file")]
     WrongDatabaseKey,
@@ -89,6 +89,15 @@ pub enum Error {
     /// written.
     #[error("the verdicts' writer stopped before committing")]
     WriterStopped,
+}
+
+impl From<kyc_seal::Error> for Error {
+    fn from(error: kyc_seal::Error) -> Self {
+        match error {
+            kyc_seal::Error::Random(error) => Self::Random(error),
+            error => Self::DatabaseKey(error),
+        }
+    }
 }
 
 impl Error {

@@ -3,6 +3,7 @@
 //! registration IDs, blocks and transactions, never a claim value.
 
 use alloy::primitives::{hex, Address, B256};
+use kyc_seal::RandomPool;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Outcome, Reason, Result, Verdict};
@@ -181,11 +182,18 @@ impl Event {
     }
 }
 
+/// The random bytes of an event ID.
+pub(crate) const EVENT_ID_BYTES: usize = 16;
+
 /// A fresh event ID, `msg_` and 32 hex digits from the operating system's CSPRNG:
 /// the `webhook-id` of every delivery attempt of the event.
 pub fn new_event_id() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(Error::Random)?;
+    new_event_id_from(&mut RandomPool::default())
+}
+
+/// [`new_event_id`] from random bytes drawn together with others.
+pub(crate) fn new_event_id_from(pool: &mut RandomPool) -> Result<String> {
+    let bytes: [u8; EVENT_ID_BYTES] = pool.take()?;
     Ok(format!("msg_{}", hex::encode(bytes)))
 }
 

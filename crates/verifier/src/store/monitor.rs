@@ -2,12 +2,13 @@
 //! customers, the watcher's cursor, and the events waiting for delivery.
 
 use alloy::primitives::{Address, B256};
+use kyc_seal::RandomPool;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::rows::{corrupt, to_i64, to_u64};
 use crate::{
     customers::{Customer, CustomerStatus},
-    events::{new_event_id, Event, EventType},
+    events::{new_event_id_from, Event, EventType},
     outbox::{DeliveryRecord, DeliveryStatus},
     Result, Verdict,
 };
@@ -179,9 +180,10 @@ pub(super) struct EventRow {
 }
 
 impl EventRow {
-    pub(super) fn new(event: &Event) -> Result<Self> {
+    /// The row of `event`, its ID from `pool`.
+    pub(super) fn new(event: &Event, pool: &mut RandomPool) -> Result<Self> {
         Ok(Self {
-            id: new_event_id()?,
+            id: new_event_id_from(pool)?,
             kind: event.kind.code(),
             body: event.to_json()?,
         })
@@ -231,10 +233,11 @@ pub(super) struct VerdictEffects {
 }
 
 impl VerdictEffects {
-    pub(super) fn of(verdict: &Verdict) -> Result<Self> {
+    /// The effects of `verdict`, its event's ID from `pool`.
+    pub(super) fn of(verdict: &Verdict, pool: &mut RandomPool) -> Result<Self> {
         Ok(Self {
             event: Event::of_verdict(verdict)
-                .map(|event| EventRow::new(&event))
+                .map(|event| EventRow::new(&event, pool))
                 .transpose()?,
             customer: Customer::of_verdict(verdict).map(|customer| CustomerRow::new(&customer)),
         })
@@ -450,9 +453,11 @@ macro_rules! monitor_helpers {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 events: &[$crate::events::Event],
             ) -> $crate::Result<()> {
+                let mut pool =
+                    kyc_seal::RandomPool::draw(events.len() * $crate::events::EVENT_ID_BYTES)?;
                 let rows = events
                     .iter()
-                    .map(monitor::EventRow::new)
+                    .map(|event| monitor::EventRow::new(event, &mut pool))
                     .collect::<$crate::Result<Vec<_>>>()?;
                 Self::insert_event_rows(tx, rows).await
             }

@@ -8,12 +8,13 @@
 
 use alloy::primitives::{hex, B256};
 use kyc_core::claims::Claim;
-use kyc_seal::SealingKey;
+use kyc_seal::{RandomPool, SealingKey, NONCE_LEN};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::monitor::VerdictEffects;
 use crate::{
-    parallel::{on_every_core, PARALLEL_FROM},
+    events::EVENT_ID_BYTES,
+    parallel::{cores, on_every_core, PARALLEL_FROM},
     store::SessionRecord,
     Error, Result, Session, Verdict,
 };
@@ -60,12 +61,18 @@ pub(super) struct VerdictValues {
 }
 
 impl VerdictValues {
-    pub(super) fn new(registration_id: B256, verdict: &Verdict, key: &SealingKey) -> Result<Self> {
+    /// The values of `verdict`, its claims sealed under `key` with a nonce from `pool`.
+    pub(super) fn new(
+        registration_id: B256,
+        verdict: &Verdict,
+        key: &SealingKey,
+        pool: &mut RandomPool,
+    ) -> Result<Self> {
         let claims = match verdict.claims.is_empty() {
             true => None,
             false => {
                 let json = to_json(&verdict.claims, "claims", registration_id)?;
-                Some(seal_claims(key, registration_id, &json)?)
+                Some(seal_claims(key, registration_id, &json, pool)?)
             }
         };
         let without_claims = Verdict {
@@ -92,7 +99,8 @@ pub(super) struct PreparedAnswer {
 }
 
 /// Serialises the answers in registration ID order, on every core when there are many;
-/// of several answers to one registration, only the first.
+/// of several answers to one registration, only the first. The random bytes of each
+/// core's answers (nonces, event IDs) are drawn together.
 pub(super) fn prepare_answers(
     answers: &[(B256, &Verdict)],
     key: &SealingKey,
@@ -100,19 +108,30 @@ pub(super) fn prepare_answers(
     let mut order: Vec<usize> = (0..answers.len()).collect();
     order.sort_by_key(|&index| answers[index].0);
     order.dedup_by_key(|index| answers[*index].0);
-    let prepare = |&index: &usize| {
-        let (id, verdict) = answers[index];
-        Ok(PreparedAnswer {
-            index,
-            id: id.to_string(),
-            values: VerdictValues::new(id, verdict, key)?,
-            effects: VerdictEffects::of(verdict)?,
-        })
+    let prepare = |indexes: &[usize]| {
+        let mut pool = RandomPool::draw(indexes.len() * (NONCE_LEN + EVENT_ID_BYTES))?;
+        indexes
+            .iter()
+            .map(|&index| {
+                let (id, verdict) = answers[index];
+                Ok(PreparedAnswer {
+                    index,
+                    id: id.to_string(),
+                    values: VerdictValues::new(id, verdict, key, &mut pool)?,
+                    effects: VerdictEffects::of(verdict, &mut pool)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
     };
-    match order.len() < PARALLEL_FROM {
-        true => order.iter().map(prepare).collect(),
-        false => on_every_core(&order, prepare).into_iter().collect(),
+    if order.len() < PARALLEL_FROM {
+        return prepare(&order);
     }
+    let runs: Vec<&[usize]> = order.chunks(order.len().div_ceil(cores())).collect();
+    let mut prepared = Vec::with_capacity(order.len());
+    for run in on_every_core(&runs, |run| prepare(run)) {
+        prepared.extend(run?);
+    }
+    Ok(prepared)
 }
 
 /// A part of [`Store::consume_parts`](crate::Store::consume_parts) being serialised
@@ -163,9 +182,19 @@ fn claims_associated_data(registration_id: B256) -> Vec<u8> {
     [CLAIMS_CONTEXT, registration_id.as_slice()].concat()
 }
 
-/// Seals the claims JSON of a registration, as stored in the `claims` column.
-pub(super) fn seal_claims(key: &SealingKey, registration_id: B256, json: &str) -> Result<String> {
-    let sealed = key.seal(json.as_bytes(), &claims_associated_data(registration_id))?;
+/// Seals the claims JSON of a registration, as stored in the `claims` column, with a
+/// nonce from `pool`.
+pub(super) fn seal_claims(
+    key: &SealingKey,
+    registration_id: B256,
+    json: &str,
+    pool: &mut RandomPool,
+) -> Result<String> {
+    let sealed = key.seal_from(
+        pool,
+        json.as_bytes(),
+        &claims_associated_data(registration_id),
+    )?;
     Ok(hex::encode(sealed))
 }
 
@@ -455,7 +484,12 @@ macro_rules! impl_store {
                     })?;
                     sqlx::query(rows::SEAL_STORED_CLAIMS)
                         .bind(&id)
-                        .bind(rows::seal_claims(&self.key, registration_id, &claims)?)
+                        .bind(rows::seal_claims(
+                            &self.key,
+                            registration_id,
+                            &claims,
+                            &mut kyc_seal::RandomPool::default(),
+                        )?)
                         .bind(&claims)
                         .execute(&mut *transaction)
                         .await?;
