@@ -23,9 +23,9 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
-use std::{fmt::Display, str::FromStr};
+use std::{fmt, fmt::Display, marker::PhantomData, str::FromStr};
 
-use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+use serde::{de::Visitor, Deserialize, Deserializer, Serializer};
 
 /// Writes the value's `Display`.
 pub fn serialize<T: Display, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
@@ -34,7 +34,31 @@ pub fn serialize<T: Display, S: Serializer>(value: &T, serializer: S) -> Result<
 
 /// Reads `0x` and hex digits of any case; errors never repeat the input.
 pub fn deserialize<'de, T: FromStr, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
-    parse(&String::deserialize(deserializer)?).map_err(D::Error::custom)
+    deserializer.deserialize_str(HexVisitor(PhantomData))
+}
+
+/// Parses the string it is given where it lies, without a copy.
+struct HexVisitor<T>(PhantomData<T>);
+
+impl<T: FromStr> Visitor<'_> for HexVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+        parse(text).map_err(E::custom)
+    }
+}
+
+/// A value read by [`deserialize`], for reading it inside other types.
+struct Hex<T>(T);
+
+impl<'de, T: FromStr> Deserialize<'de> for Hex<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize(deserializer).map(Hex)
+    }
 }
 
 /// Parses `0x`-prefixed hex; the error never repeats the input, which may be a salt.
@@ -51,7 +75,7 @@ pub(crate) fn parse<T: FromStr>(text: &str) -> Result<T, &'static str> {
 pub mod option {
     use std::{fmt::Display, str::FromStr};
 
-    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     /// Writes the value's `Display`, or `null`.
     pub fn serialize<T: Display, S: Serializer>(
@@ -68,9 +92,7 @@ pub mod option {
     pub fn deserialize<'de, T: FromStr, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
-        Option::<String>::deserialize(deserializer)?
-            .map(|text| super::parse(&text).map_err(D::Error::custom))
-            .transpose()
+        Ok(Option::<super::Hex<T>>::deserialize(deserializer)?.map(|hex| hex.0))
     }
 }
 
@@ -181,6 +203,51 @@ pub mod address {
                 on_another_thread.join().ok(),
                 Some(Address::repeat_byte(0x11).to_checksum(None))
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{Address, B256};
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Holder {
+        #[serde(with = "crate::hex")]
+        subject: Address,
+        #[serde(default, with = "crate::hex::option")]
+        root: Option<B256>,
+    }
+
+    fn read(json: &str) -> Result<Holder, String> {
+        serde_json::from_str(json).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn reads_hex_strings_escaped_or_not_and_refuses_anything_else() {
+        let subject = Address::repeat_byte(0xab);
+        let read_back =
+            read(r#"{"subject":"\u0030xABABABABABABABABABABABABABABABABABABABAB","root":null}"#);
+        assert_eq!(
+            read_back.map(|holder| (holder.subject, holder.root)),
+            Ok((subject, None))
+        );
+        let root = B256::repeat_byte(0x11);
+        let with_root = read(&format!(r#"{{"subject":"{subject}","root":"{root}"}}"#));
+        assert_eq!(with_root.map(|holder| holder.root), Ok(Some(root)));
+        for (json, refusal) in [
+            (r#"{"subject":5}"#, "expected a string"),
+            (r#"{"subject":"ab"}"#, "expected 0x and hex digits"),
+            (r#"{"subject":"0xabcd"}"#, "wrong number of hex digits"),
+            (r#"{"subject":"0xzz"}"#, "expected 0x and hex digits"),
+            (
+                &format!(r#"{{"subject":"{subject}","root":7}}"#),
+                "expected a string",
+            ),
+        ] {
+            let error = read(json).err().unwrap_or_default();
+            assert!(error.contains(refusal), "{json}: {error}");
         }
     }
 }

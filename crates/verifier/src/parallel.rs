@@ -1,11 +1,15 @@
 //! Work spread over every core.
 
+use std::{num::NonZeroUsize, sync::OnceLock};
+
 /// Items from which on work is spread over the cores.
 pub(crate) const PARALLEL_FROM: usize = 64;
 
-/// The cores the process may use.
+/// The cores the process may use, as found the first time: finding them reads the
+/// process's CPU affinity and its cgroup's quota from several files.
 pub(crate) fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }
 
 /// `work` on every item, in order, spread over every core.

@@ -24,8 +24,7 @@ pub fn write_files<'a>(
 ) -> Result<Invited<'a>> {
     kyc_fs::create_private_dir(dir)?;
     let invitations = &report.invitations;
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let per_core = invitations.len().div_ceil(cores).max(1);
+    let per_core = invitations.len().div_ceil(crate::parallel::cores()).max(1);
     std::thread::scope(|scope| {
         let workers: Vec<_> = invitations
             .chunks(per_core)
