@@ -32,3 +32,32 @@ pub(crate) fn on_every_core<T: Sync, R: Send>(
             .collect()
     })
 }
+
+/// [`on_every_core`] on a thread of the runtime's blocking pool, so that the task
+/// awaiting it goes on polling its other futures meanwhile: the items come back with
+/// the results. A panic of `work` resumes in the caller.
+pub(crate) async fn on_every_core_aside<T, R>(
+    items: Vec<T>,
+    work: impl Fn(&T) -> R + Send + Sync + 'static,
+) -> (Vec<T>, Vec<R>)
+where
+    T: Send + Sync + 'static,
+    R: Send + 'static,
+{
+    finished(tokio::task::spawn_blocking(move || {
+        let results = on_every_core(&items, work);
+        (items, results)
+    }))
+    .await
+}
+
+/// What a blocking task returned; its panic resumes in the caller.
+pub(crate) async fn finished<T>(task: tokio::task::JoinHandle<T>) -> T {
+    task.await.unwrap_or_else(|error| {
+        std::panic::resume_unwind(
+            error
+                .try_into_panic()
+                .unwrap_or_else(|error| Box::new(error.to_string())),
+        )
+    })
+}

@@ -6,8 +6,6 @@ use alloy::primitives::{Address, B256};
 use kyc_core::{attestation::Attestation, claims::Claim};
 use serde::{Deserialize, Serialize};
 
-use crate::parallel::{on_every_core, PARALLEL_FROM};
-
 kyc_core::coded_enum! {
     /// What a service may do with the person.
     pub enum Outcome {
@@ -181,22 +179,19 @@ impl Verdict {
     }
 }
 
-/// The verdicts as one JSON array, pretty-printed as [`serde_json::to_string_pretty`]
-/// prints it; a long list is serialised on every core.
-pub fn to_json_pretty(verdicts: &[Verdict]) -> serde_json::Result<String> {
-    if verdicts.len() < PARALLEL_FROM {
-        return serde_json::to_string_pretty(verdicts);
-    }
+/// One JSON array of elements each pretty-printed alone, as
+/// [`serde_json::to_string_pretty`] prints the whole array: verdicts rendered by
+/// [`Verifier::verify_batch_rendered`](crate::Verifier::verify_batch_rendered), say.
+pub fn pretty_json_array(
+    elements: impl IntoIterator<Item = serde_json::Result<String>>,
+) -> serde_json::Result<String> {
     let mut array = String::from("[");
-    for (index, verdict) in on_every_core(verdicts, serde_json::to_string_pretty)
-        .into_iter()
-        .enumerate()
-    {
+    for (index, element) in elements.into_iter().enumerate() {
         array.push_str(if index == 0 { "\n  " } else { ",\n  " });
         // An element's lines are indented one level; JSON strings hold no raw line breaks.
-        array.push_str(&verdict?.replace('\n', "\n  "));
+        array.push_str(&element?.replace('\n', "\n  "));
     }
-    array.push_str("\n]");
+    array.push_str(if array.len() == 1 { "]" } else { "\n]" });
     Ok(array)
 }
 
@@ -231,25 +226,25 @@ mod tests {
         Verdict::unattributed(reasons, 0)
     }
 
-    /// A long list, serialised on every core, prints as one serialisation of the whole.
+    /// Verdicts printed one by one make the array serde_json prints of them all.
     #[test]
-    fn a_long_list_prints_as_serde_json_prints_it() {
-        let mut verdicts: Vec<Verdict> = (0..PARALLEL_FROM as u64 * 2 + 1)
+    fn an_array_of_verdicts_printed_alone_prints_as_serde_json_prints_it() {
+        let mut verdicts: Vec<Verdict> = (0..129)
             .map(|at| Verdict::unattributed(vec![Reason::Malformed], at))
             .collect();
         verdicts[1] = verdict(vec![]);
         verdicts[2].certifier_name = Some("Line one\nline two \"quoted\"".to_owned());
         verdicts[3].fields = vec!["given_name".to_owned(), "birthdate".to_owned()];
         verdicts[4].subject = Some(Address::repeat_byte(0x11));
-        let printed = to_json_pretty(&verdicts).expect("verdicts serialise");
-        assert_eq!(
-            printed,
-            serde_json::to_string_pretty(&verdicts).expect("verdicts serialise")
-        );
-        assert_eq!(
-            to_json_pretty(&verdicts[..3]).expect("verdicts serialise"),
-            serde_json::to_string_pretty(&verdicts[..3]).expect("verdicts serialise")
-        );
+        for count in [0, 1, 3, verdicts.len()] {
+            let verdicts = &verdicts[..count];
+            assert_eq!(
+                pretty_json_array(verdicts.iter().map(serde_json::to_string_pretty))
+                    .expect("verdicts serialise"),
+                serde_json::to_string_pretty(verdicts).expect("verdicts serialise"),
+                "{count} verdicts"
+            );
+        }
     }
 
     #[test]

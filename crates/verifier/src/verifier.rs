@@ -20,6 +20,7 @@ use crate::{
     customers::CustomerReport,
     decline::{self, Declining},
     inspect::{inspect_submission, Inspection, SignatureCheck},
+    parallel::on_every_core_aside,
     session::SessionReport,
     store::Consuming,
     watcher::{WatchOptions, Watcher},
@@ -194,6 +195,20 @@ impl<S: Store> Verifier<S> {
     /// recovered. Each part is judged as soon as it is inspected and its reads are in,
     /// and written while the next one is judged.
     pub async fn verify_batch(&self, batch: Batch, policy: &Policy) -> Result<Vec<Verdict>> {
+        let verdicts = self.verify_batch_rendered(batch, policy, |_| ()).await?;
+        Ok(verdicts.into_iter().map(|(verdict, ())| verdict).collect())
+    }
+
+    /// [`verify_batch`](Self::verify_batch), each verdict also rendered by `render` (as
+    /// JSON, say). A large batch is rendered on every core while its sessions are being
+    /// committed, so the rendering is done when the commit is; a verdict the commit
+    /// changes (its answer lost the session to another) is rendered again.
+    pub async fn verify_batch_rendered<T: Send + 'static>(
+        &self,
+        batch: Batch,
+        policy: &Policy,
+        render: fn(&Verdict) -> T,
+    ) -> Result<Vec<(Verdict, T)>> {
         let Inspecting {
             ids,
             queries,
@@ -202,7 +217,14 @@ impl<S: Store> Verifier<S> {
         } = match batch.into_contents() {
             Contents::Inspected(inspections) => {
                 let judged = self.judge_many(inspections, policy).await?;
-                return self.record(judged).await;
+                let verdicts = self.record(judged).await?;
+                return Ok(verdicts
+                    .into_iter()
+                    .map(|verdict| {
+                        let rendered = render(&verdict);
+                        (verdict, rendered)
+                    })
+                    .collect());
             }
             Contents::Inspecting(inspecting) => inspecting,
         };
@@ -250,10 +272,20 @@ impl<S: Store> Verifier<S> {
             let _ = claims.send(Consuming::Commit).await;
             Ok::<_, Error>(judged)
         };
+        let rendering = async move {
+            let judged = judging.await?;
+            Ok::<_, Error>(on_every_core_aside(judged, move |judged| render(&judged.verdict)).await)
+        };
         let writing = self.store.consume_parts(&ids, claimed);
-        let (judged, used) = futures_util::future::join(judging, writing).await;
-        match (used?, judged) {
-            (Some(used), Ok(judged)) => Ok(settle(judged, used)),
+        let (rendered, used) = futures_util::future::join(rendering, writing).await;
+        match (used?, rendered) {
+            (Some(used), Ok((judged, rendered))) => Ok(settle(judged, used)
+                .zip(rendered)
+                .map(|((verdict, lost), rendered)| {
+                    let rendered = if lost { render(&verdict) } else { rendered };
+                    (verdict, rendered)
+                })
+                .collect()),
             // Nothing was written: the judging failed, or the writer was left unfinished.
             (_, Err(error)) => Err(error),
             (None, Ok(_)) => Err(Error::WriterStopped),
@@ -396,26 +428,24 @@ impl<S: Store> Verifier<S> {
             true => Vec::new(),
             false => self.store.consume_many(&claims).await?,
         };
-        Ok(settle(judged, used))
+        Ok(settle(judged, used).map(|(verdict, _)| verdict).collect())
     }
 }
 
-/// The verdicts of judged answers once written: `used` says, for each answer that
-/// claimed its session (see [`Judged::claim`]) in order, whether it won it; one that
-/// lost gets `registration_used`.
-fn settle(judged: Vec<Judged>, used: Vec<bool>) -> Vec<Verdict> {
+/// The verdicts of judged answers once written, each with whether it lost its session:
+/// `used` says, for each answer that claimed its session (see [`Judged::claim`]) in
+/// order, whether it won it; one that lost gets `registration_used`.
+fn settle(judged: Vec<Judged>, used: Vec<bool>) -> impl Iterator<Item = (Verdict, bool)> {
     let mut used = used.into_iter();
-    judged
-        .into_iter()
-        .map(|judged| {
-            let claimed = judged.claim().is_some();
-            let mut verdict = judged.verdict;
-            if claimed && !used.next().unwrap_or_default() {
-                verdict.lose_registration();
-            }
-            verdict
-        })
-        .collect()
+    judged.into_iter().map(move |judged| {
+        let claimed = judged.claim().is_some();
+        let mut verdict = judged.verdict;
+        let lost = claimed && !used.next().unwrap_or_default();
+        if lost {
+            verdict.lose_registration();
+        }
+        (verdict, lost)
+    })
 }
 
 /// What the store and the chain hold for parsed submissions, in their order.

@@ -145,19 +145,6 @@ pub(super) fn prepare_in_background(
     })
 }
 
-/// What [`prepare_in_background`] made, once made.
-pub(super) async fn prepared(
-    preparing: tokio::task::JoinHandle<Result<(Vec<PreparedAnswer>, usize)>>,
-) -> Result<(Vec<PreparedAnswer>, usize)> {
-    preparing.await.unwrap_or_else(|error| {
-        std::panic::resume_unwind(
-            error
-                .try_into_panic()
-                .unwrap_or_else(|error| Box::new(error.to_string())),
-        )
-    })
-}
-
 /// The registration IDs, as the `sessions` table holds them, sorted and without
 /// repeats: the order in which a transaction locks their sessions.
 pub(super) fn lock_order(registration_ids: &[B256]) -> Vec<String> {
@@ -626,7 +613,7 @@ macro_rules! impl_store {
                     let Some(next) = preparing.pop_front() else {
                         break;
                     };
-                    let (by_id, count) = rows::prepared(next).await?;
+                    let (by_id, count) = $crate::parallel::finished(next).await?;
                     used.extend(Self::consume_in(&mut transaction, by_id, count).await?);
                 }
                 transaction.commit().await?;

@@ -9,7 +9,7 @@ use alloy::{
 };
 use axum::{body::Bytes, extract::State, http::StatusCode, routing::post, Router};
 use kyc_contracts::BatchReader;
-use kyc_verifier::{store::SqliteStore, Batch, Outcome, Policy, Reason, Store, Verifier};
+use kyc_verifier::{store::SqliteStore, Batch, Outcome, Policy, Reason, Store, Verdict, Verifier};
 use serde_json::Value;
 
 use crate::fixtures::{commitment, database_key, resign, sqlite_store, to_json, Fixture};
@@ -302,6 +302,30 @@ async fn a_batch_made_before_connecting_keeps_its_order() {
     // The repeat of the answer at 11 finds its session used.
     assert_eq!(verdicts[11].registration_id, verdicts[103].registration_id);
     assert_eq!(verdicts[103].reasons, [Reason::RegistrationUsed]);
+}
+
+/// Each verdict of a rendered batch comes with its rendering as it ended, also one
+/// that lost its session when the batch was committed.
+#[tokio::test]
+async fn a_rendered_batch_renders_each_verdict_as_it_ends() {
+    let fixture = Fixture::start().await;
+    let answers = fixture.honest_answers(70).await;
+    let render = |verdict: &Verdict| serde_json::to_string(verdict).unwrap();
+    for count in [3, 70] {
+        let mut submissions: Vec<Vec<u8>> = answers[70 - count..].to_vec();
+        submissions.push(submissions[1].clone());
+        let rendered = fixture
+            .verifier
+            .verify_batch_rendered(Batch::new(&submissions), &Policy::default(), render)
+            .await
+            .unwrap();
+        assert_eq!(rendered.len(), count + 1);
+        for (verdict, rendering) in &rendered {
+            assert_eq!(rendering, &render(verdict));
+        }
+        assert!(rendered[1].0.is_approved());
+        assert_eq!(rendered[count].0.reasons, [Reason::RegistrationUsed]);
+    }
 }
 
 /// Loading a large batch stops at the first source that fails, in order, whichever
