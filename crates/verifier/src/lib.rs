@@ -31,5 +31,7 @@ pub use group_commit::{Answer, GroupCommit};
 pub use policy::Policy;
 pub use session::{Session, SessionRequest, SessionStatus};
 pub use store::{AnyStore, SessionRecord, Store, WatcherLock};
-pub use verdict::{describe_refused, pretty_json_array, Outcome, Reason, Verdict};
+pub use verdict::{
+    describe_refused, pretty_json_array, pretty_json_element, Outcome, Reason, Verdict,
+};
 pub use verifier::{Judged, Verifier};

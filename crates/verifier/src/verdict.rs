@@ -179,17 +179,23 @@ impl Verdict {
     }
 }
 
-/// One JSON array of elements each pretty-printed alone, as
-/// [`serde_json::to_string_pretty`] prints the whole array: verdicts rendered by
+/// A verdict pretty-printed as an element of a pretty-printed array, its lines after
+/// the first indented one level: for [`pretty_json_array`], rendered by
 /// [`Verifier::verify_batch_rendered`](crate::Verifier::verify_batch_rendered), say.
-pub fn pretty_json_array(
-    elements: impl IntoIterator<Item = serde_json::Result<String>>,
-) -> serde_json::Result<String> {
-    let mut array = String::from("[");
+pub fn pretty_json_element(verdict: &Verdict) -> serde_json::Result<String> {
+    // JSON strings hold no raw line breaks: each is the end of a line.
+    Ok(serde_json::to_string_pretty(verdict)?.replace('\n', "\n  "))
+}
+
+/// One JSON array of elements made by [`pretty_json_element`], as
+/// [`serde_json::to_string_pretty`] prints the whole array.
+pub fn pretty_json_array(elements: Vec<serde_json::Result<String>>) -> serde_json::Result<String> {
+    let length = elements.iter().flatten().map(|element| element.len() + 4);
+    let mut array = String::with_capacity(length.sum::<usize>() + 2);
+    array.push('[');
     for (index, element) in elements.into_iter().enumerate() {
         array.push_str(if index == 0 { "\n  " } else { ",\n  " });
-        // An element's lines are indented one level; JSON strings hold no raw line breaks.
-        array.push_str(&element?.replace('\n', "\n  "));
+        array.push_str(&element?);
     }
     array.push_str(if array.len() == 1 { "]" } else { "\n]" });
     Ok(array)
@@ -239,7 +245,7 @@ mod tests {
         for count in [0, 1, 3, verdicts.len()] {
             let verdicts = &verdicts[..count];
             assert_eq!(
-                pretty_json_array(verdicts.iter().map(serde_json::to_string_pretty))
+                pretty_json_array(verdicts.iter().map(pretty_json_element).collect())
                     .expect("verdicts serialise"),
                 serde_json::to_string_pretty(verdicts).expect("verdicts serialise"),
                 "{count} verdicts"

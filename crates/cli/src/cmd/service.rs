@@ -8,8 +8,9 @@ use clap::Subcommand;
 use kyc_verifier::{
     describe_refused,
     inspect::read_submission_file,
+    pretty_json_array, pretty_json_element,
     qr::{self, QrFormat, SessionCode},
-    AnyStore, Batch, Policy, SessionRequest, Verdict, Verifier, DEFAULT_BATCH_LIMIT,
+    AnyStore, Batch, Policy, SessionRequest, Verifier, DEFAULT_BATCH_LIMIT,
 };
 
 use crate::{opts::RegistryArgs, output::print_json};
@@ -269,15 +270,14 @@ impl VerifyArgs {
         });
         let verifier = self.batch.apply(self.verifier.connect().await?);
         // Printed while the verdicts are committed.
-        let print = serde_json::to_string_pretty::<Verdict>;
         let (verdicts, printed): (Vec<_>, Vec<_>) = verifier
-            .verify_batch_rendered(reading.await??, &policy, print)
+            .verify_batch_rendered(reading.await??, &policy, pretty_json_element)
             .await?
             .into_iter()
             .unzip();
-        let output = match <[_; 1]>::try_from(printed) {
-            Ok([verdict]) => verdict?,
-            Err(printed) => kyc_verifier::pretty_json_array(printed)?,
+        let output = match verdicts.as_slice() {
+            [verdict] => serde_json::to_string_pretty(verdict)?,
+            _ => pretty_json_array(printed)?,
         };
         println!("{output}");
         let paths: Vec<_> = self.submissions.iter().map(|path| path.display()).collect();
