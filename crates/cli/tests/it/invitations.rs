@@ -16,6 +16,7 @@ use kyc_core::{
     uri::RegistrationUri,
 };
 use kyc_test_utils::{sign, unix_now, Devnet, Person};
+use kyc_wallet::scan::read_qr_image;
 use serde_json::{json, Value};
 
 use crate::{
@@ -151,18 +152,14 @@ async fn five_hundred_customers_are_invited_in_one_call_each_with_a_link_and_a_q
         }
         assert!(!uri.contains("november"), "{uri}");
     }
-    // Every QR code read back by a decoder, on two threads.
+    // Every QR code read back by the wallet's decoder, on two threads.
     std::thread::scope(|scope| {
         for half in invited.chunks(250) {
             let out = &out;
             scope.spawn(move || {
                 for invitation in half {
                     let id = text(invitation, "registration_id");
-                    let image = image::open(out.join(format!("{id}.png")))
-                        .unwrap()
-                        .to_luma8();
-                    let mut prepared = rqrr::PreparedImage::prepare(image);
-                    let (_, decoded) = prepared.detect_grids()[0].decode().unwrap();
+                    let decoded = read_qr_image(&out.join(format!("{id}.png"))).unwrap();
                     assert_eq!(decoded, text(invitation, "uri"));
                 }
             });

@@ -53,6 +53,25 @@ async fn a_qr_png_and_jpeg_decode_to_the_code_they_show() {
     assert!(answerable.unavailable_fields.is_empty());
 }
 
+/// A code `kyc service` drew that the decoder misreads as drawn, and reads once softened.
+#[test]
+fn a_code_misread_as_drawn_is_read_once_its_edges_are_softened() {
+    let png = include_bytes!("../fixtures/misread-as-drawn.png");
+    let image = image::load_from_memory(png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    assert!(
+        prepared.detect_grids()[0].decode().is_err(),
+        "read as drawn"
+    );
+    let text = decode_qr_image(png).unwrap();
+    assert_eq!(
+        text,
+        "kycanchor://register?v=1&rid=0x0956e216700821bff402d9536f5ba0272d47045783fcf1fcc34a\
+         7385d8ee8804&svc=http%3A%2F%2F127.0.0.1%3A51815&name=127.0.0.1&chain=31337&reg=0x5\
+         FbDB2315678afecb367f032d93F642f64180aa3&f=given_name&exp=1796957123"
+    );
+}
+
 #[test]
 fn images_without_one_readable_code_are_refused() {
     let blank = {
