@@ -17,16 +17,29 @@ pub(crate) fn on_every_core<T: Sync, R: Send>(
     items: &[T],
     work: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
+    on_every_share(items, |share| share.iter().map(&work).collect::<Vec<_>>())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// `work` on each core's share of `items` (consecutive, of equal length but the last),
+/// a thread each: what it made of each share, in order. A panic of `work` resumes here.
+pub(crate) fn on_every_share<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
     let per_core = items.len().div_ceil(cores()).max(1);
     std::thread::scope(|scope| {
-        let parts: Vec<_> = items
+        let shares: Vec<_> = items
             .chunks(per_core)
-            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<_>>()))
+            .map(|share| scope.spawn(|| work(share)))
             .collect();
-        parts
+        shares
             .into_iter()
-            .flat_map(|part| {
-                part.join()
+            .map(|share| {
+                share
+                    .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()

@@ -9,7 +9,7 @@ use std::{
 use serde::Serialize;
 
 use super::{result_csv, Invitation, InvitationReport};
-use crate::{qr, Result};
+use crate::{parallel::on_every_share, qr, Result};
 
 /// Writes into `dir` (created owner-only if missing) each invitation's link (`ID.txt`)
 /// and QR code (`ID.png`), drawn on every core, calling `progress` after each; then the
@@ -24,26 +24,15 @@ pub fn write_files<'a>(
 ) -> Result<Invited<'a>> {
     kyc_fs::create_private_dir(dir)?;
     let invitations = &report.invitations;
-    let per_core = invitations.len().div_ceil(crate::parallel::cores()).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = invitations
-            .chunks(per_core)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter().try_for_each(|invitation| -> Result<()> {
-                        write_code(dir, invitation)?;
-                        progress();
-                        Ok(())
-                    })
-                })
-            })
-            .collect();
-        workers.into_iter().try_for_each(|worker| {
-            worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    on_every_share(invitations, |share| {
+        share.iter().try_for_each(|invitation| -> Result<()> {
+            write_code(dir, invitation)?;
+            progress();
+            Ok(())
         })
-    })?;
+    })
+    .into_iter()
+    .collect::<Result<()>>()?;
     let path = dir.join(format!("{}.csv", report.batch));
     kyc_fs::write_private(&path, result_csv(invitations).as_bytes())?;
     Ok(Invited {

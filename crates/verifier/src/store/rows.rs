@@ -14,7 +14,7 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 use super::monitor::VerdictEffects;
 use crate::{
     events::EVENT_ID_BYTES,
-    parallel::{cores, on_every_core, PARALLEL_FROM},
+    parallel::{on_every_share, PARALLEL_FROM},
     store::SessionRecord,
     Error, Result, Session, Verdict,
 };
@@ -126,10 +126,9 @@ pub(super) fn prepare_answers(
     if order.len() < PARALLEL_FROM {
         return prepare(&order);
     }
-    let runs: Vec<&[usize]> = order.chunks(order.len().div_ceil(cores())).collect();
     let mut prepared = Vec::with_capacity(order.len());
-    for run in on_every_core(&runs, |run| prepare(run)) {
-        prepared.extend(run?);
+    for share in on_every_share(&order, prepare) {
+        prepared.extend(share?);
     }
     Ok(prepared)
 }
