@@ -4,10 +4,7 @@
 //! one service, mostly for the same fields: hashing these anew for every submission
 //! costs as much as hashing the rest of the consent.
 
-use std::{
-    cell::{Cell, RefCell},
-    sync::LazyLock,
-};
+use std::sync::LazyLock;
 
 use alloy::{
     primitives::{keccak256, Address, B256},
@@ -15,13 +12,15 @@ use alloy::{
 };
 use kyc_core::{eip712, eip712::Consent, files::Submission};
 
+use crate::memo::Last;
+
 static CONSENT_TYPE_HASH: LazyLock<B256> =
     LazyLock::new(|| keccak256(Consent::eip712_encode_type().as_bytes()));
 
 thread_local! {
-    static LAST_DOMAIN: Cell<Option<(u64, Address, B256)>> = const { Cell::new(None) };
-    static LAST_SERVICE: RefCell<Option<(String, B256)>> = const { RefCell::new(None) };
-    static LAST_FIELDS: RefCell<Option<(Vec<String>, B256)>> = const { RefCell::new(None) };
+    static LAST_DOMAIN: Last<(u64, Address), B256> = const { Last::new() };
+    static LAST_SERVICE: Last<String, B256> = const { Last::new() };
+    static LAST_FIELDS: Last<Vec<String>, B256> = const { Last::new() };
 }
 
 /// The digest the subject signed: the same as [`Submission::signing_hash`], faster.
@@ -51,13 +50,11 @@ pub(crate) fn consent_digest(submission: &Submission) -> B256 {
 
 /// The hash of the service origin, as EIP-712 encodes a string.
 fn service_hash(service: &str) -> B256 {
-    LAST_SERVICE.with_borrow_mut(|last| match last {
-        Some((text, hash)) if text == service => *hash,
-        _ => {
-            let hash = keccak256(service);
-            *last = Some((service.to_owned(), hash));
-            hash
-        }
+    LAST_SERVICE.with(|last| {
+        last.get(
+            |text| text == service,
+            || (service.to_owned(), keccak256(service)),
+        )
     })
 }
 
@@ -65,25 +62,26 @@ fn service_hash(service: &str) -> B256 {
 /// hashes, each a word.
 fn fields_hash(submission: &Submission) -> B256 {
     let fields = || submission.disclosed().map(|claim| claim.key.as_str());
-    LAST_FIELDS.with_borrow_mut(|last| match last {
-        Some((keys, hash)) if keys.iter().map(String::as_str).eq(fields()) => *hash,
-        _ => {
-            let hashes: Vec<u8> = fields().flat_map(|key| keccak256(key).0).collect();
-            let hash = keccak256(hashes);
-            *last = Some((fields().map(str::to_owned).collect(), hash));
-            hash
-        }
+    LAST_FIELDS.with(|last| {
+        last.get(
+            |keys| keys.iter().map(String::as_str).eq(fields()),
+            || {
+                let hashes: Vec<u8> = fields().flat_map(|key| keccak256(key).0).collect();
+                (fields().map(str::to_owned).collect(), keccak256(hashes))
+            },
+        )
     })
 }
 
 fn domain_separator(chain_id: u64, registry: Address) -> B256 {
-    LAST_DOMAIN.with(|last| match last.get() {
-        Some((chain, address, separator)) if chain == chain_id && address == registry => separator,
-        _ => {
-            let separator = eip712::domain(chain_id, registry).separator();
-            last.set(Some((chain_id, registry, separator)));
-            separator
-        }
+    LAST_DOMAIN.with(|last| {
+        last.get(
+            |&domain| domain == (chain_id, registry),
+            || {
+                let separator = eip712::domain(chain_id, registry).separator();
+                ((chain_id, registry), separator)
+            },
+        )
     })
 }
 

@@ -1,8 +1,6 @@
 //! The checks of a submission that need neither the chain nor the store: shape and
 //! sizes, leaf order, the commitment, and the subject's ECDSA signature.
 
-use std::cell::RefCell;
-
 use alloy::primitives::{Address, B256};
 use kyc_core::{
     claims::{SaltedClaim, MAX_CLAIMS},
@@ -12,7 +10,7 @@ use kyc_core::{
     uri::is_bare_origin,
 };
 
-use crate::{digest::consent_digest, Reason};
+use crate::{digest::consent_digest, memo::Last, Reason};
 
 /// The largest submission accepted, in bytes: 64 leaves of the largest claims fit.
 pub const MAX_SUBMISSION_BYTES: usize = 128 * 1024;
@@ -97,21 +95,17 @@ pub(crate) fn parse_submission(json: &[u8]) -> Option<Submission> {
 }
 
 thread_local! {
-    /// The last service origin found bare on this thread: a batch answers one service.
-    static LAST_BARE_ORIGIN: RefCell<String> = const { RefCell::new(String::new()) };
+    /// The last service origin checked on this thread: a batch answers one service.
+    static LAST_ORIGIN: Last<String, bool> = const { Last::new() };
 }
 
-/// [`is_bare_origin`], parsing only an origin other than the last one found bare here.
+/// [`is_bare_origin`], parsing only an origin other than the last one checked here.
 fn is_known_bare_origin(service: &str) -> bool {
-    LAST_BARE_ORIGIN.with_borrow_mut(|last| {
-        if !last.is_empty() && last == service {
-            return true;
-        }
-        let bare = is_bare_origin(service);
-        if bare {
-            service.clone_into(last);
-        }
-        bare
+    LAST_ORIGIN.with(|last| {
+        last.get(
+            |origin| origin == service,
+            || (service.to_owned(), is_bare_origin(service)),
+        )
     })
 }
 

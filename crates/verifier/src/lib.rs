@@ -12,6 +12,7 @@ pub mod events;
 mod group_commit;
 pub mod inspect;
 pub mod invitations;
+mod memo;
 pub mod outbox;
 mod parallel;
 pub mod policy;
