@@ -251,6 +251,14 @@ mod tests {
                 "{count} verdicts"
             );
         }
+        let failed = serde_json::from_str::<Verdict>("{}").expect_err("not a verdict");
+        let message = failed.to_string();
+        let elements = vec![pretty_json_element(&verdicts[0]), Err(failed)];
+        assert_eq!(
+            pretty_json_array(elements).map_err(|error| error.to_string()),
+            Err(message),
+            "an element that failed to print fails the array"
+        );
     }
 
     #[test]
