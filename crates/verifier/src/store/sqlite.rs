@@ -76,9 +76,10 @@ impl SqliteStore {
             .pragma("secure_delete", "ON")
             // Statement journals in memory, not in temporary files on disk.
             .pragma("temp_store", "MEMORY")
-            // 16 MiB of pages: a batch of thousands of answers is written to the log
-            // once, not spilled from the cache and written again.
-            .pragma("cache_size", "-16384")
+            // 2 MiB of pages: a batch of thousands of answers goes to the log while it
+            // is written, spilled from the cache, rather than all at its commit. A page
+            // spilled and changed again overwrites its frame: the log grows no larger.
+            .pragma("cache_size", "-2048")
             // Pages read through the page cache, without a system call each.
             .pragma("mmap_size", "268435456")
             // 16 KiB pages for a new database (an existing one keeps its own): a batch
