@@ -129,3 +129,24 @@ impl Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// Sealing fails for want of random bytes (the system's fault) or of a usable key
+    /// file (the store's): each keeps its own code.
+    #[test]
+    fn a_sealing_error_is_internal_for_randomness_and_the_stores_for_the_key_file() {
+        let random = Error::from(kyc_seal::Error::Random(getrandom::Error::UNEXPECTED));
+        assert!(matches!(random, Error::Random(_)), "{random:?}");
+        assert_eq!(random.code(), "internal_error");
+        let key_file = Error::from(kyc_seal::Error::KeyLength {
+            path: "service.db.key".into(),
+            expected: kyc_seal::KEY_LEN,
+            found: 3,
+        });
+        assert!(matches!(key_file, Error::DatabaseKey(_)), "{key_file:?}");
+        assert_eq!(key_file.code(), "store_unavailable");
+    }
+}
