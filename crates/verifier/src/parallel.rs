@@ -74,3 +74,45 @@ pub(crate) async fn finished<T>(task: tokio::task::JoinHandle<T>) -> T {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message a panic carried.
+    fn message(panic: Box<dyn std::any::Any + Send>) -> String {
+        panic
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn work_on_every_share_comes_back_in_order_and_a_panic_with_its_message() {
+        let items: Vec<u32> = (0..100).collect();
+        let sums = on_every_share(&items, |share| share.iter().sum::<u32>());
+        assert_eq!(sums.iter().sum::<u32>(), 4950);
+        assert_eq!(on_every_core(&items, |item| item * 2)[99], 198);
+        let panic = std::panic::catch_unwind(|| {
+            on_every_core(&items, |&item| {
+                assert!(item != 70, "item {item} refused");
+                item
+            })
+        })
+        .expect_err("a share panicked");
+        assert_eq!(message(panic), "item 70 refused");
+    }
+
+    #[tokio::test]
+    async fn work_aside_resumes_its_panic_in_the_task_awaiting_it() {
+        let (items, doubled) = on_every_core_aside(vec![1, 2, 3], |item| item * 2).await;
+        assert_eq!((items, doubled), (vec![1, 2, 3], vec![2, 4, 6]));
+        let awaiting = tokio::spawn(on_every_core_aside(vec![1, 2, 3], |&item| {
+            assert!(item != 2, "item {item} refused");
+            item
+        }));
+        let error = awaiting.await.expect_err("the awaiting task panicked");
+        assert_eq!(message(error.into_panic()), "item 2 refused");
+    }
+}
