@@ -97,6 +97,9 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Nothing to do: the PostgreSQL server writes its own log to disk.
+    fn flush_log_ahead(&self, _flushing: &mut Option<tokio::task::JoinHandle<()>>) {}
+
     /// Takes the session-level advisory lock of the watcher on a connection taken out
     /// of the pool: held while that connection lives, released when it closes.
     async fn try_lock_watcher(&self) -> Result<Option<super::WatcherLock>> {

@@ -560,7 +560,8 @@ macro_rules! impl_store {
             }
 
             /// Each part received is serialised at once, on threads of its own, while
-            /// those before it are written. A store with one connection (an in-memory
+            /// those before it are written; what each part wrote goes to disk while the
+            /// next is written, so the commit waits only for the last. A store with one connection (an in-memory
             /// SQLite database) cannot read while a transaction is open: it writes every
             /// part at the commit.
             async fn consume_parts(
@@ -589,7 +590,7 @@ macro_rules! impl_store {
                 )
                 .await?;
                 let (mut used, mut preparing) = (Vec::new(), std::collections::VecDeque::new());
-                let mut committing = false;
+                let (mut committing, mut flushing) = (false, None);
                 loop {
                     // Takes every part sent so far; waits for one when none is left to write.
                     while !committing {
@@ -614,6 +615,7 @@ macro_rules! impl_store {
                     };
                     let (by_id, count) = $crate::parallel::finished(next).await?;
                     used.extend(Self::consume_in(&mut transaction, by_id, count).await?);
+                    self.flush_log_ahead(&mut flushing);
                 }
                 transaction.commit().await?;
                 Ok(Some(used))

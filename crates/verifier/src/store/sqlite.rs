@@ -1,6 +1,10 @@
 //! The embedded store: one SQLite file, created if missing.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use kyc_seal::SealingKey;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -59,6 +63,8 @@ const PAGE_SIZE: u32 = 16_384;
 pub struct SqliteStore {
     pool: SqlitePool,
     key: SealingKey,
+    /// The write-ahead log of a database file; none in memory.
+    log: Option<PathBuf>,
 }
 
 impl SqliteStore {
@@ -89,9 +95,13 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         // Each connection to an in-memory database has a database of its own: keep one, for good.
         let in_memory = is_in_memory(url);
-        if !in_memory {
-            owner_only(options.get_filename())?;
-        }
+        let log = match in_memory {
+            true => None,
+            false => {
+                owner_only(options.get_filename())?;
+                Some(log_of(options.get_filename()))
+            }
+        };
         let pool = match in_memory {
             true => SqlitePoolOptions::new()
                 .max_connections(1)
@@ -103,7 +113,7 @@ impl SqliteStore {
         .connect_with(options)
         .await?;
         migrator(MIGRATIONS).await?.run(&pool).await?;
-        let store = Self { pool, key };
+        let store = Self { pool, key, log };
         store.adopt_key().await?;
         Ok(store)
     }
@@ -119,6 +129,13 @@ pub(super) fn file_of(url: &str) -> Result<std::path::PathBuf> {
     Ok(SqliteConnectOptions::from_str(url)?
         .get_filename()
         .to_owned())
+}
+
+/// The write-ahead log SQLite keeps beside the database file `path`.
+fn log_of(path: &Path) -> PathBuf {
+    let mut log = path.as_os_str().to_owned();
+    log.push("-wal");
+    PathBuf::from(log)
 }
 
 /// Creates the database file owner-only (0600) if missing, and makes an existing one so;
@@ -159,6 +176,25 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Writes to disk in the background what a long transaction has put in the log so
+    /// far, unless the previous such write (`flushing`) is still going. The commit's
+    /// `fsync` then waits only for what came after, rather than the whole log, at the
+    /// end of the batch. Writing uncommitted frames early changes nothing a crash can
+    /// leave: SQLite recovers only the frames of committed transactions.
+    fn flush_log_ahead(&self, flushing: &mut Option<tokio::task::JoinHandle<()>>) {
+        let Some(log) = &self.log else { return };
+        if flushing.as_ref().is_some_and(|flush| !flush.is_finished()) {
+            return;
+        }
+        let log = log.clone();
+        *flushing = Some(tokio::task::spawn_blocking(move || {
+            // Best effort: the commit syncs the log in any case.
+            if let Ok(file) = std::fs::File::open(log) {
+                let _ = file.sync_data();
+            }
+        }));
+    }
+
     /// A SQLite file serves one machine: its watcher needs no lock beyond the process.
     async fn try_lock_watcher(&self) -> Result<Option<super::WatcherLock>> {
         Ok(Some(super::WatcherLock::local()))
@@ -170,6 +206,29 @@ impl_store!(SqliteStore, sqlx::Sqlite, "");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The log flushed ahead of a commit is the one SQLite writes: a wrong name would
+    /// flush nothing, and the commit would again wait for the whole log.
+    #[tokio::test]
+    async fn the_log_flushed_ahead_is_the_one_sqlite_writes() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("log.db").display());
+        let key = SealingKey::generate().expect("a random key");
+        let store = SqliteStore::connect(&url, key).await.expect("a new store");
+        let log = store.log.clone().expect("a file database has a log");
+        assert_eq!(log, dir.path().join("log.db-wal"));
+        let written = std::fs::metadata(&log)
+            .expect("the log after migrating")
+            .len();
+        assert!(written > 0, "the log holds the migrations");
+        let in_memory = SqliteStore::connect(
+            "sqlite::memory:",
+            SealingKey::generate().expect("a random key"),
+        )
+        .await
+        .expect("an in-memory store");
+        assert!(in_memory.log.is_none());
+    }
 
     /// A database the store creates has its pages of 16 KiB.
     #[tokio::test]
