@@ -615,7 +615,10 @@ macro_rules! impl_store {
                     };
                     let (by_id, count) = $crate::parallel::finished(next).await?;
                     used.extend(Self::consume_in(&mut transaction, by_id, count).await?);
-                    self.flush_log_ahead(&mut flushing);
+                    // After the last part, the commit syncs the log itself.
+                    if !(committing && preparing.is_empty()) {
+                        self.flush_log_ahead(&mut flushing);
+                    }
                 }
                 transaction.commit().await?;
                 Ok(Some(used))
