@@ -561,9 +561,9 @@ macro_rules! impl_store {
 
             /// Each part received is serialised at once, on threads of its own, while
             /// those before it are written; what each part wrote goes to disk while the
-            /// next is written, so the commit waits only for the last. A store with one connection (an in-memory
-            /// SQLite database) cannot read while a transaction is open: it writes every
-            /// part at the commit.
+            /// next is written, so the commit waits only for the last. A store with one
+            /// connection (an in-memory SQLite database) cannot read while a transaction
+            /// is open: it writes every part at the commit.
             async fn consume_parts(
                 &self,
                 registration_ids: &[alloy::primitives::B256],

@@ -125,7 +125,7 @@ pub(super) fn is_in_memory(url: &str) -> bool {
 }
 
 /// The file of a `sqlite:` URL naming one.
-pub(super) fn file_of(url: &str) -> Result<std::path::PathBuf> {
+pub(super) fn file_of(url: &str) -> Result<PathBuf> {
     Ok(SqliteConnectOptions::from_str(url)?
         .get_filename()
         .to_owned())
