@@ -98,7 +98,7 @@ impl PostgresStore {
     }
 
     /// Nothing to do: the PostgreSQL server writes its own log to disk.
-    fn flush_log_ahead(&self, _flushing: &mut Option<tokio::task::JoinHandle<()>>) {}
+    fn flush_log_ahead(&self) {}
 
     /// Takes the session-level advisory lock of the watcher on a connection taken out
     /// of the pool: held while that connection lives, released when it closes.

@@ -590,7 +590,7 @@ macro_rules! impl_store {
                 )
                 .await?;
                 let (mut used, mut preparing) = (Vec::new(), std::collections::VecDeque::new());
-                let (mut committing, mut flushing) = (false, None);
+                let mut committing = false;
                 loop {
                     // Takes every part sent so far; waits for one when none is left to write.
                     while !committing {
@@ -617,7 +617,7 @@ macro_rules! impl_store {
                     used.extend(Self::consume_in(&mut transaction, by_id, count).await?);
                     // After the last part, the commit syncs the log itself.
                     if !(committing && preparing.is_empty()) {
-                        self.flush_log_ahead(&mut flushing);
+                        self.flush_log_ahead();
                     }
                 }
                 transaction.commit().await?;

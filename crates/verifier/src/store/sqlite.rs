@@ -3,6 +3,10 @@
 use std::{
     path::{Path, PathBuf},
     str::FromStr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     time::Duration,
 };
 
@@ -64,7 +68,15 @@ pub struct SqliteStore {
     pool: SqlitePool,
     key: SealingKey,
     /// The write-ahead log of a database file; none in memory.
-    log: Option<PathBuf>,
+    log: Option<Arc<Log>>,
+}
+
+/// A database file's write-ahead log, synced to disk ahead of long commits.
+#[derive(Debug)]
+struct Log {
+    path: PathBuf,
+    /// Whether a sync is going: one at a time, whichever batch started it.
+    syncing: AtomicBool,
 }
 
 impl SqliteStore {
@@ -99,7 +111,10 @@ impl SqliteStore {
             true => None,
             false => {
                 owner_only(options.get_filename())?;
-                Some(log_of(options.get_filename()))
+                Some(Arc::new(Log {
+                    path: log_of(options.get_filename()),
+                    syncing: AtomicBool::new(false),
+                }))
             }
         };
         let pool = match in_memory {
@@ -177,22 +192,23 @@ impl SqliteStore {
     }
 
     /// Writes to disk in the background what a long transaction has put in the log so
-    /// far, unless the previous such write (`flushing`) is still going. The commit's
-    /// `fsync` then waits only for what came after, rather than the whole log, at the
-    /// end of the batch. Writing uncommitted frames early changes nothing a crash can
-    /// leave: SQLite recovers only the frames of committed transactions.
-    fn flush_log_ahead(&self, flushing: &mut Option<tokio::task::JoinHandle<()>>) {
+    /// far, unless such a write is still going. The commit's `fsync` then waits only
+    /// for what came after, rather than the whole log, at the end of the batch. Writing
+    /// uncommitted frames early changes nothing a crash can leave: SQLite recovers only
+    /// the frames of committed transactions.
+    fn flush_log_ahead(&self) {
         let Some(log) = &self.log else { return };
-        if flushing.as_ref().is_some_and(|flush| !flush.is_finished()) {
+        if log.syncing.swap(true, Ordering::AcqRel) {
             return;
         }
-        let log = log.clone();
-        *flushing = Some(tokio::task::spawn_blocking(move || {
+        let log = Arc::clone(log);
+        tokio::task::spawn_blocking(move || {
             // Best effort: the commit syncs the log in any case.
-            if let Ok(file) = std::fs::File::open(log) {
+            if let Ok(file) = std::fs::File::open(&log.path) {
                 let _ = file.sync_data();
             }
-        }));
+            log.syncing.store(false, Ordering::Release);
+        });
     }
 
     /// A SQLite file serves one machine: its watcher needs no lock beyond the process.
@@ -207,36 +223,64 @@ impl_store!(SqliteStore, sqlx::Sqlite, "");
 mod tests {
     use super::*;
 
+    /// A new store in the file `name` of `dir`, under a random key.
+    async fn file_store(dir: &Path, name: &str) -> SqliteStore {
+        let url = format!("sqlite://{}", dir.join(name).display());
+        let key = SealingKey::generate().expect("a random key");
+        SqliteStore::connect(&url, key).await.expect("a new store")
+    }
+
+    /// A new in-memory store, under a random key.
+    async fn memory_store() -> SqliteStore {
+        let key = SealingKey::generate().expect("a random key");
+        SqliteStore::connect("sqlite::memory:", key)
+            .await
+            .expect("an in-memory store")
+    }
+
     /// The log flushed ahead of a commit is the one SQLite writes: a wrong name would
     /// flush nothing, and the commit would again wait for the whole log.
     #[tokio::test]
     async fn the_log_flushed_ahead_is_the_one_sqlite_writes() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("log.db").display());
-        let key = SealingKey::generate().expect("a random key");
-        let store = SqliteStore::connect(&url, key).await.expect("a new store");
-        let log = store.log.clone().expect("a file database has a log");
-        assert_eq!(log, dir.path().join("log.db-wal"));
-        let written = std::fs::metadata(&log)
+        let store = file_store(dir.path(), "log.db").await;
+        let log = &store.log.as_ref().expect("a file database has a log").path;
+        assert_eq!(log, &dir.path().join("log.db-wal"));
+        let written = std::fs::metadata(log)
             .expect("the log after migrating")
             .len();
         assert!(written > 0, "the log holds the migrations");
-        let in_memory = SqliteStore::connect(
-            "sqlite::memory:",
-            SealingKey::generate().expect("a random key"),
-        )
-        .await
-        .expect("an in-memory store");
-        assert!(in_memory.log.is_none());
+        assert!(memory_store().await.log.is_none());
+    }
+
+    /// One sync of the log at a time: none starts while one is going, and each ends by
+    /// letting the next start (else the log would never be synced ahead again).
+    #[tokio::test]
+    async fn the_log_is_synced_ahead_once_at_a_time() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = file_store(dir.path(), "sync.db").await;
+        let log = store.log.as_ref().expect("a file database has a log");
+        let syncing = || log.syncing.load(Ordering::Acquire);
+        store.flush_log_ahead();
+        for _ in 0..500 {
+            if !syncing() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!syncing(), "a finished sync lets the next start");
+        // While one is going, another call starts nothing that would end it.
+        log.syncing.store(true, Ordering::Release);
+        store.flush_log_ahead();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(syncing(), "a second sync started while one was going");
     }
 
     /// A database the store creates has its pages of 16 KiB.
     #[tokio::test]
     async fn a_new_database_has_pages_of_16_kib() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("new.db").display());
-        let key = SealingKey::generate().expect("a random key");
-        let store = SqliteStore::connect(&url, key).await.expect("a new store");
+        let store = file_store(dir.path(), "new.db").await;
         let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
             .fetch_one(&store.pool)
             .await
@@ -248,10 +292,7 @@ mod tests {
     /// empty, rather than by reading every session.
     #[tokio::test]
     async fn unsealed_claims_are_looked_for_through_their_index() {
-        let key = SealingKey::generate().expect("a random key");
-        let store = SqliteStore::connect("sqlite::memory:", key)
-            .await
-            .expect("an in-memory store");
+        let store = memory_store().await;
         let explain = format!("EXPLAIN QUERY PLAN {}", super::super::rows::SELECT_UNSEALED);
         let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&explain)
             .fetch_all(&store.pool)
