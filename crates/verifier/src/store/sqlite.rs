@@ -62,6 +62,15 @@ const MIGRATIONS: Embedded = Embedded(&[
 /// The page size of a database this store creates.
 const PAGE_SIZE: u32 = 16_384;
 
+/// Rows a statement hands over before SQLite's worker thread waits for the caller to take
+/// them: all of a batch's largest statement. With sqlx's default of 50, the worker and the
+/// caller took turns, thousands of thread switches in a batch of 2,000 answers.
+const ROW_BUFFER: usize = if rows::IDS_PER_QUERY > rows::ANSWERS_PER_QUERY {
+    rows::IDS_PER_QUERY
+} else {
+    rows::ANSWERS_PER_QUERY
+};
+
 /// Sessions and verdicts in a SQLite file.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -104,6 +113,7 @@ impl SqliteStore {
             // writes a quarter as many pages to the log, and its rows, of a kilobyte or
             // more, split fewer pages.
             .page_size(PAGE_SIZE)
+            .row_buffer_size(ROW_BUFFER)
             .busy_timeout(Duration::from_secs(10));
         // Each connection to an in-memory database has a database of its own: keep one, for good.
         let in_memory = is_in_memory(url);
