@@ -152,6 +152,29 @@ async fn serve_answers_and_stops_gracefully_on_sigterm() {
 }
 
 #[tokio::test]
+async fn serve_limits_each_client_to_the_rate_it_is_given() {
+    let devnet = Devnet::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let settings = [("--rate-limit-burst", "3"), ("--rate-limit-every", "1h")];
+    let child = serve(&devnet, dir.path(), port, &settings)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_up(port);
+    let page = format!("GET /r/0x{} HTTP/1.0", "ab".repeat(32));
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| request(port, &page, "").unwrap().0)
+        .collect();
+    assert_eq!(statuses, [404, 404, 404, 429]);
+    // The backend's routes are not rate limited.
+    let (status, _) = request(port, "POST /v1/sessions HTTP/1.0", "{}").unwrap();
+    assert_eq!(status, 401);
+    let output = terminate(child);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[tokio::test]
 async fn serve_refuses_bad_settings_in_one_line() {
     let devnet = Devnet::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -185,6 +208,14 @@ async fn serve_refuses_bad_settings_in_one_line() {
             "cannot read /nonexistent/policy.toml",
         ),
         (("--name", "Bank\u{7}"), "make no valid registration code"),
+        (
+            ("--rate-limit-burst", "0"),
+            "the rate limit needs a burst of at least 1",
+        ),
+        (
+            ("--rate-limit-every", "0s"),
+            "the rate limit needs a burst of at least 1",
+        ),
     ];
     for (setting, expected) in cases {
         let output = serve(&devnet, dir.path(), port, &[setting])

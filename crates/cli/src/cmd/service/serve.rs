@@ -4,8 +4,8 @@ use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
 use kyc_service::{
-    shutdown_signal, ApiToken, ClientIp, ReadTimeouts, Service, ServiceConfig, WebhookConfig,
-    WebhookSecret,
+    shutdown_signal, ApiToken, ClientIp, RateLimit, ReadTimeouts, Service, ServiceConfig,
+    WebhookConfig, WebhookSecret,
 };
 use kyc_verifier::Policy;
 use tokio::net::TcpListener;
@@ -58,6 +58,15 @@ pub(super) struct ServeArgs {
     #[arg(long)]
     behind_proxy: bool,
 
+    /// How many requests a client may make at once to the routes wallets and customers
+    /// call (submissions, withdrawals, the page); then one more each --rate-limit-every.
+    #[arg(long, default_value_t = RateLimit::default().burst, value_name = "N")]
+    rate_limit_burst: u32,
+
+    /// How long a client over its burst waits for one more request, such as 1s or 100ms.
+    #[arg(long, default_value = "1s", value_parser = kyc_core::time::parse_duration)]
+    rate_limit_every: Duration,
+
     /// Post every event (session verdicts, customers' status changes) to this URL as
     /// a signed webhook (Standard Webhooks), retried until accepted.
     #[arg(long, value_name = "URL", requires = "webhook_secret_file")]
@@ -99,6 +108,10 @@ impl ServeArgs {
         config.read_timeouts = ReadTimeouts {
             header: self.header_read_timeout,
             body: self.body_read_timeout,
+        };
+        config.rate_limit = RateLimit {
+            burst: self.rate_limit_burst,
+            refill_every: self.rate_limit_every,
         };
         if self.behind_proxy {
             config.client_ip = ClientIp::LastForwardedFor;
