@@ -214,7 +214,7 @@ async fn serve_refuses_bad_settings_in_one_line() {
         ),
         (
             ("--rate-limit-every", "0s"),
-            "the rate limit needs a burst of at least 1",
+            "and a refill interval above zero",
         ),
     ];
     for (setting, expected) in cases {
